@@ -1,0 +1,289 @@
+#include "store/store.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+
+namespace aftersales::store {
+namespace {
+
+constexpr absl::string_view kEventsFamily = "events";
+constexpr absl::string_view kMetaFamily = "meta";
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(
+    const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Small memtables: a service holds many families and must stay lean.
+  cf.write_buffer_size = 8 << 20;
+  cf.max_write_buffer_number = 3;
+  return cf;
+}
+
+}  // namespace
+
+absl::Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = s.ToString();
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) {
+    return absl::UnavailableError(msg);
+  }
+  if (s.IsIOError()) return absl::UnavailableError(msg);
+  return absl::InternalError(msg);
+}
+
+void Batch::Put(rocksdb::ColumnFamilyHandle* cf, absl::string_view key,
+                absl::string_view value) {
+  writes_.Put(cf, ToSlice(key), ToSlice(value));
+  ++ops_;
+}
+
+void Batch::Delete(rocksdb::ColumnFamilyHandle* cf, absl::string_view key) {
+  writes_.Delete(cf, ToSlice(key));
+  ++ops_;
+}
+
+void Batch::AppendEvent(v1::Event event) { events_.push_back(std::move(event)); }
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  std::unique_ptr<Store> store(new Store());
+  store->path_ = options.path;
+  store->sync_ = options.sync;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.max_total_wal_size = 64 << 20;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::set<std::string> names = {std::string(rocksdb::kDefaultColumnFamilyName),
+                                 std::string(kEventsFamily),
+                                 std::string(kMetaFamily)};
+  names.insert(options.column_families.begin(), options.column_families.end());
+  // Families that exist on disk must be opened too, even if no longer used.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).ok()) {
+    names.insert(existing.begin(), existing.end());
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, FamilyOptions(cache));
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
+                                        &store->handles_, &raw);
+  if (!s.ok()) {
+    return absl::Status(FromRocks(s).code(),
+                        absl::StrCat("open ", options.path, ": ", s.ToString()));
+  }
+  store->db_.reset(raw);
+  for (rocksdb::ColumnFamilyHandle* h : store->handles_) {
+    store->families_[h->GetName()] = h;
+  }
+  store->events_cf_ = store->Family(kEventsFamily);
+  store->meta_cf_ = store->Family(kMetaFamily);
+
+  // Resume seq numbering after the last durable event.
+  std::unique_ptr<rocksdb::Iterator> it(
+      store->db_->NewIterator(rocksdb::ReadOptions(), store->events_cf_));
+  it->SeekToLast();
+  uint64_t last = 0;
+  if (it->Valid()) {
+    auto seq = DecodeU64(absl::string_view(it->key().data(), it->key().size()));
+    if (!seq) return absl::DataLossError("malformed event log key");
+    last = *seq;
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+  {
+    absl::MutexLock lock(&store->seq_mu_);
+    store->next_seq_ = last + 1;
+    store->visible_seq_ = last;
+  }
+  return store;
+}
+
+Store::~Store() {
+  if (!db_) return;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    db_->DestroyColumnFamilyHandle(h);
+  }
+  db_->Close();
+}
+
+rocksdb::ColumnFamilyHandle* Store::Family(absl::string_view name) const {
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    std::cerr << "store: unknown column family " << name << std::endl;
+    std::abort();
+  }
+  return it->second;
+}
+
+absl::Status Store::Write(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  return FromRocks(db_->Write(wo, batch));
+}
+
+absl::Status Store::Commit(Batch& batch) {
+  batch.assigned_seqs_.clear();
+  const size_t n = batch.events_.size();
+  if (n == 0) {
+    if (batch.ops_ == 0) return absl::OkStatus();
+    return Write(&batch.writes_);
+  }
+
+  uint64_t first;
+  {
+    absl::MutexLock lock(&seq_mu_);
+    first = next_seq_;
+    next_seq_ += n;
+  }
+  // Copy so a failed commit leaves the batch as the caller built it.
+  rocksdb::WriteBatch writes(batch.writes_.Data());
+  for (size_t i = 0; i < n; ++i) {
+    batch.events_[i].set_seq(first + i);
+    writes.Put(events_cf_, ToSlice(EncodeU64(first + i)),
+               ToSlice(batch.events_[i].SerializeAsString()));
+  }
+  absl::Status status = Write(&writes);
+
+  {
+    // Publish: seqs become visible once everything below them has finished.
+    // A failed write leaves a hole, which readers skip; seqs never repeat.
+    absl::MutexLock lock(&seq_mu_);
+    for (size_t i = 0; i < n; ++i) finished_above_visible_.insert(first + i);
+    while (!finished_above_visible_.empty() &&
+           *finished_above_visible_.begin() == visible_seq_ + 1) {
+      finished_above_visible_.erase(finished_above_visible_.begin());
+      ++visible_seq_;
+    }
+  }
+  if (status.ok()) {
+    for (size_t i = 0; i < n; ++i) batch.assigned_seqs_.push_back(first + i);
+  }
+  return status;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(
+    rocksdb::ColumnFamilyHandle* cf, absl::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s);
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Store::Scan(
+    rocksdb::ColumnFamilyHandle* cf, absl::string_view start,
+    absl::string_view end,
+    const std::function<bool(absl::string_view, absl::string_view)>& visit) const {
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper = ToSlice(end);
+  if (!end.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+  for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
+    if (!visit(absl::string_view(it->key().data(), it->key().size()),
+               absl::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status());
+}
+
+absl::StatusOr<std::vector<v1::Event>> Store::ReadEvents(uint64_t after_seq,
+                                                         size_t max) const {
+  const uint64_t head = HeadSeq();
+  std::vector<v1::Event> out;
+  if (after_seq >= head || max == 0) return out;
+  const std::string start = EncodeU64(after_seq + 1);
+  const std::string end = EncodeU64(head + 1);
+  absl::Status parse_status;
+  absl::Status s = Scan(events_cf_, start, end,
+                        [&](absl::string_view, absl::string_view value) {
+                          v1::Event e;
+                          if (!e.ParseFromArray(value.data(),
+                                                static_cast<int>(value.size()))) {
+                            parse_status =
+                                absl::DataLossError("unparseable event in log");
+                            return false;
+                          }
+                          out.push_back(std::move(e));
+                          return out.size() < max;
+                        });
+  if (!s.ok()) return s;
+  if (!parse_status.ok()) return parse_status;
+  return out;
+}
+
+uint64_t Store::HeadSeq() const {
+  absl::MutexLock lock(&seq_mu_);
+  return visible_seq_;
+}
+
+bool Store::WaitForEvents(uint64_t after_seq, absl::Duration timeout) const {
+  absl::MutexLock lock(&seq_mu_);
+  auto has_more = [this, after_seq]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(seq_mu_) {
+    return visible_seq_ > after_seq;
+  };
+  return seq_mu_.AwaitWithTimeout(absl::Condition(&has_more), timeout);
+}
+
+void Store::PutMeta(Batch& batch, absl::string_view key, absl::string_view value) {
+  batch.Put(meta_cf_, key, value);
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetMeta(
+    absl::string_view key) const {
+  return Get(meta_cf_, key);
+}
+
+void Index::Add(Batch& batch, absl::string_view value,
+                absl::string_view primary_key) const {
+  batch.Put(cf_, CompositeKey({value, primary_key}), "");
+}
+
+void Index::Remove(Batch& batch, absl::string_view value,
+                   absl::string_view primary_key) const {
+  batch.Delete(cf_, CompositeKey({value, primary_key}));
+}
+
+absl::StatusOr<std::vector<std::string>> Index::Lookup(
+    absl::string_view value, size_t limit,
+    absl::string_view after_primary_key) const {
+  std::string prefix(value);
+  prefix.push_back('\0');
+  std::string start = prefix;
+  if (!after_primary_key.empty()) {
+    start.append(after_primary_key.data(), after_primary_key.size());
+    start.push_back('\0');  // the smallest key after it
+  }
+  std::vector<std::string> keys;
+  absl::Status s = store_->Scan(
+      cf_, start, PrefixSuccessor(prefix),
+      [&](absl::string_view key, absl::string_view) {
+        if (keys.size() >= limit) return false;
+        keys.emplace_back(key.substr(prefix.size()));
+        return true;
+      });
+  if (!s.ok()) return s;
+  return keys;
+}
+
+}  // namespace aftersales::store
