@@ -81,7 +81,7 @@ int HealthStatus(const std::shared_ptr<grpc::Channel>& channel,
   grpc::Status s = RawUnaryCall(
       channel, "/grpc.health.v1.Health/Check",
       service.empty() ? "" : LengthDelimited(1, service), "", &response);
-  if (!s.ok()) return -1;
+  if (!s.ok()) return -static_cast<int>(s.error_code());
   CodedInputStream in(reinterpret_cast<const uint8_t*>(response.data()),
                       static_cast<int>(response.size()));
   int status = 0;  // proto3 default: UNKNOWN

@@ -12,8 +12,9 @@
 // of their .proto would clash with the one libgrpc++_reflection registers.
 namespace aftersales::testing {
 
-// grpc.health.v1.Health/Check: 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN,
-// 0 UNKNOWN; -1 if the call failed.
+// grpc.health.v1.Health/Check: 1 SERVING, 2 NOT_SERVING, 0 UNKNOWN; if the
+// call fails, minus its status code (-5 = NOT_FOUND, the protocol's answer
+// for a service name the server does not know; -14 = UNAVAILABLE).
 int HealthStatus(const std::shared_ptr<grpc::Channel>& channel,
                  const std::string& service);
 
