@@ -17,21 +17,21 @@ grpc::Status EventStreamService::Subscribe(
   auto principal = rpc::AuthorizeCall(
       *context, *tokens_,
       {auth::Role::kService, auth::Role::kAdmin, auth::Role::kAuditor});
-  if (!principal.ok()) return rpc::ToGrpc(principal.status());
+  RPC_RETURN_IF_ERROR(principal.status());
   absl::Status valid =
       rpc::Validator()
           .Check("max_batch", request->max_batch() >= 0 && request->max_batch() <= 1000,
                  "must be in [0, 1000]")
           .Text("consumer", request->consumer(), 64, /*required=*/false)
           .status();
-  if (!valid.ok()) return rpc::ToGrpc(valid);
+  RPC_RETURN_IF_ERROR(valid);
 
   const size_t max_batch = request->max_batch() == 0 ? 100 : request->max_batch();
   uint64_t cursor = request->after_seq();
   bool first = true;
   while (!context->IsCancelled() && !stop_->stopped()) {
     auto events = store_->ReadEvents(cursor, max_batch);
-    if (!events.ok()) return rpc::ToGrpc(events.status());
+    RPC_RETURN_IF_ERROR(events.status());
     v1::SubscribeResponse response;
     if (events->empty()) {
       // Nothing new: wait, and send a heartbeat if the wait stays empty (and

@@ -13,6 +13,14 @@
 
 // The gRPC edge: what every handler needs to turn a call into a domain
 // operation and back. Handlers stay thin: authorize, validate, call domain.
+// In a gRPC handler: returns the gRPC form of the absl::Status `expr` if it
+// is not OK. Keeps handlers to their steps: authorize, validate, load, apply.
+#define RPC_RETURN_IF_ERROR(expr)                                    \
+  do {                                                               \
+    if (const ::absl::Status rpc_status_ = (expr); !rpc_status_.ok()) \
+      return ::aftersales::rpc::ToGrpc(rpc_status_);                 \
+  } while (0)
+
 namespace aftersales::rpc {
 
 // absl and gRPC share the canonical status codes, so the mapping is 1:1.

@@ -19,7 +19,7 @@ grpc::Status ClockAdminService::GetTime(grpc::ServerContext* context,
                                         const v1::GetTimeRequest*,
                                         v1::ClockTime* response) {
   auto who = rpc::AuthorizeCall(*context, *tokens_, {auth::Role::kAdmin});
-  if (!who.ok()) return rpc::ToGrpc(who.status());
+  RPC_RETURN_IF_ERROR(who.status());
   *response->mutable_now() = rpc::ToProto(clock_->Now());
   response->set_manual(true);
   return grpc::Status::OK;
@@ -29,7 +29,7 @@ grpc::Status ClockAdminService::SetTime(grpc::ServerContext* context,
                                         const v1::SetTimeRequest* request,
                                         v1::ClockTime* response) {
   auto who = rpc::AuthorizeCall(*context, *tokens_, {auth::Role::kAdmin});
-  if (!who.ok()) return rpc::ToGrpc(who.status());
+  RPC_RETURN_IF_ERROR(who.status());
   absl::Status valid =
       rpc::Validator()
           .Check("now", request->has_now(), "required")
@@ -37,9 +37,8 @@ grpc::Status ClockAdminService::SetTime(grpc::ServerContext* context,
                             request->now().nanos() < 1000000000,
                  "nanos must be in [0, 1e9)")
           .status();
-  if (!valid.ok()) return rpc::ToGrpc(valid);
-  absl::Status s = clock_->SetTime(rpc::FromProto(request->now()));
-  if (!s.ok()) return rpc::ToGrpc(s);
+  RPC_RETURN_IF_ERROR(valid);
+  RPC_RETURN_IF_ERROR(clock_->SetTime(rpc::FromProto(request->now())));
   *response->mutable_now() = rpc::ToProto(clock_->Now());
   response->set_manual(true);
   return grpc::Status::OK;
@@ -49,7 +48,7 @@ grpc::Status ClockAdminService::AdvanceTime(grpc::ServerContext* context,
                                             const v1::AdvanceTimeRequest* request,
                                             v1::ClockTime* response) {
   auto who = rpc::AuthorizeCall(*context, *tokens_, {auth::Role::kAdmin});
-  if (!who.ok()) return rpc::ToGrpc(who.status());
+  RPC_RETURN_IF_ERROR(who.status());
   const absl::Duration by = rpc::FromProto(request->by());
   absl::Status valid =
       rpc::Validator()
@@ -57,9 +56,8 @@ grpc::Status ClockAdminService::AdvanceTime(grpc::ServerContext* context,
           .Check("by", by >= absl::ZeroDuration() && by <= kMaxAdvance,
                  "must be in [0, 3660 days]")
           .status();
-  if (!valid.ok()) return rpc::ToGrpc(valid);
-  absl::Status s = clock_->Advance(by);
-  if (!s.ok()) return rpc::ToGrpc(s);
+  RPC_RETURN_IF_ERROR(valid);
+  RPC_RETURN_IF_ERROR(clock_->Advance(by));
   *response->mutable_now() = rpc::ToProto(clock_->Now());
   response->set_manual(true);
   return grpc::Status::OK;

@@ -71,14 +71,10 @@ grpc::Status DispatchServiceImpl::GetDispatchOrder(
   auto principal = rpc::AuthorizeCall(
       *context, host_.tokens(),
       {Role::kAgent, Role::kService, Role::kAdmin, Role::kAuditor});
-  if (!principal.ok()) return rpc::ToGrpc(principal.status());
-  if (absl::Status s =
-          rpc::Validator().Id("order_id", request->order_id(), 64).status();
-      !s.ok()) {
-    return rpc::ToGrpc(s);
-  }
+  RPC_RETURN_IF_ERROR(principal.status());
+  RPC_RETURN_IF_ERROR(rpc::Validator().Id("order_id", request->order_id(), 64).status());
   auto order = orders_->Get(request->order_id());
-  if (!order.ok()) return rpc::ToGrpc(order.status());
+  RPC_RETURN_IF_ERROR(order.status());
   if (!order->has_value()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "order_id: dispatch has no such order");
@@ -93,15 +89,15 @@ grpc::Status DispatchServiceImpl::ListDispatchOrders(
   auto principal = rpc::AuthorizeCall(
       *context, host_.tokens(),
       {Role::kAgent, Role::kService, Role::kAdmin, Role::kAuditor});
-  if (!principal.ok()) return rpc::ToGrpc(principal.status());
+  RPC_RETURN_IF_ERROR(principal.status());
   if (!v1::DispatchState_IsValid(request->state())) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "state: unknown value");
   }
   auto page = rpc::ParsePage(request->page());
-  if (!page.ok()) return rpc::ToGrpc(page.status());
+  RPC_RETURN_IF_ERROR(page.status());
   auto result = orders_->List(request->state(), page->after_key, page->size);
-  if (!result.ok()) return rpc::ToGrpc(result.status());
+  RPC_RETURN_IF_ERROR(result.status());
   for (auto& o : result->records) *response->add_orders() = std::move(o);
   response->set_next_page_token(rpc::NextPageToken(result->last_key));
   return grpc::Status::OK;

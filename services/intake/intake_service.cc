@@ -31,10 +31,8 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
   auto principal = rpc::AuthorizeCall(
       *context, host_.tokens(),
       {Role::kPartner, Role::kAgent, Role::kApp, Role::kService, Role::kAdmin});
-  if (!principal.ok()) return rpc::ToGrpc(principal.status());
-  if (absl::Status s = domain::ValidateCreateOrder(*request); !s.ok()) {
-    return rpc::ToGrpc(s);
-  }
+  RPC_RETURN_IF_ERROR(principal.status());
+  RPC_RETURN_IF_ERROR(domain::ValidateCreateOrder(*request));
 
   v1::CreateOrderRequest body = *request;
   body.clear_request_id();
@@ -44,10 +42,10 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
 
   auto guard = host_.store().locks().Lock({key});
   auto earlier = idempotency_.Check(key, fingerprint);
-  if (!earlier.ok()) return rpc::ToGrpc(earlier.status());
+  RPC_RETURN_IF_ERROR(earlier.status());
   if (earlier->has_value()) {
     auto order = orders_.Get(**earlier);
-    if (!order.ok()) return rpc::ToGrpc(order.status());
+    RPC_RETURN_IF_ERROR(order.status());
     if (!order->has_value()) {
       return grpc::Status(grpc::StatusCode::INTERNAL,
                           "idempotency record points to a missing order");
@@ -64,9 +62,7 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
   orders_.Put(batch, order.order_id(), order);
   idempotency_.Remember(batch, key, fingerprint, order.order_id(), now);
   batch.AppendEvent(domain::OrderCreatedEvent(order, now));
-  if (absl::Status s = host_.store().Commit(batch); !s.ok()) {
-    return rpc::ToGrpc(s);
-  }
+  RPC_RETURN_IF_ERROR(host_.store().Commit(batch));
   *response->mutable_order() = std::move(order);
   response->set_created(true);
   return grpc::Status::OK;
@@ -78,14 +74,10 @@ grpc::Status IntakeServiceImpl::GetOrder(grpc::ServerContext* context,
   auto principal = rpc::AuthorizeCall(
       *context, host_.tokens(),
       {Role::kAgent, Role::kService, Role::kAdmin, Role::kAuditor});
-  if (!principal.ok()) return rpc::ToGrpc(principal.status());
-  if (absl::Status s =
-          rpc::Validator().Id("order_id", request->order_id(), 64).status();
-      !s.ok()) {
-    return rpc::ToGrpc(s);
-  }
+  RPC_RETURN_IF_ERROR(principal.status());
+  RPC_RETURN_IF_ERROR(rpc::Validator().Id("order_id", request->order_id(), 64).status());
   auto order = orders_.Get(request->order_id());
-  if (!order.ok()) return rpc::ToGrpc(order.status());
+  RPC_RETURN_IF_ERROR(order.status());
   if (!order->has_value()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "order_id: no such order");

@@ -9,6 +9,7 @@
 #include "aftersales/v1/events.grpc.pb.h"
 #include "aftersales/v1/intake.grpc.pb.h"
 #include "catch2/catch.hpp"
+#include "support/fixtures.h"
 #include "support/grpc_probe.h"
 #include "support/test_support.h"
 
@@ -45,19 +46,7 @@ struct Suite {
 
 v1::CreateOrderRequest OrderRequest(const std::string& request_id,
                                     const std::string& serial = "SN-1") {
-  v1::CreateOrderRequest r;
-  r.set_request_id(request_id);
-  r.set_channel(v1::CHANNEL_PARTNER_API);
-  r.set_customer_id("C100");
-  auto* area = r.mutable_service_area();
-  area->set_region_code("CN-310000");
-  area->set_city_tier(1);
-  area->mutable_location()->set_lat_deg(31.23);
-  area->mutable_location()->set_lng_deg(121.47);
-  r.mutable_appliance()->set_category("FRIDGE");
-  r.mutable_appliance()->set_serial(serial);
-  r.mutable_fault()->set_description("冰箱不制冷 fridge not cooling");
-  return r;
+  return testing::SampleOrderRequest(request_id, serial);
 }
 
 grpc::Status Create(v1::IntakeService::Stub& intake, const std::string& token,

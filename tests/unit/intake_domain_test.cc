@@ -2,25 +2,12 @@
 #include "catch2/catch.hpp"
 #include "intake/domain/order.h"
 #include "rpc/rpc.h"
+#include "support/fixtures.h"
 
 namespace aftersales::intake::domain {
 namespace {
 
-v1::CreateOrderRequest ValidRequest() {
-  v1::CreateOrderRequest r;
-  r.set_request_id("req-1");
-  r.set_channel(v1::CHANNEL_PARTNER_API);
-  r.set_customer_id("C100");
-  auto* area = r.mutable_service_area();
-  area->set_region_code("CN-310000");
-  area->set_city_tier(1);
-  area->mutable_location()->set_lat_deg(31.23);
-  area->mutable_location()->set_lng_deg(121.47);
-  r.mutable_appliance()->set_category("FRIDGE");
-  r.mutable_appliance()->set_serial("SN-1");
-  r.mutable_fault()->set_description("冰箱不制冷 / fridge not cooling");
-  return r;
-}
+v1::CreateOrderRequest ValidRequest() { return testing::SampleOrderRequest("req-1"); }
 
 TEST_CASE("a complete create request is valid") {
   CHECK(ValidateCreateOrder(ValidRequest()).ok());
