@@ -198,7 +198,22 @@ void ServiceProcess::Restart() {
 }
 
 std::shared_ptr<grpc::Channel> ServiceProcess::channel() const {
-  return grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  if (options_.client_tls_ca.empty()) {
+    return grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = ReadFileOrEmpty(options_.client_tls_ca);
+  tls.pem_cert_chain = ReadFileOrEmpty(options_.client_tls_cert);
+  tls.pem_private_key = ReadFileOrEmpty(options_.client_tls_key);
+  return grpc::CreateChannel(address_, grpc::SslCredentials(tls));
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
 }
 
 std::string ServiceProcess::ScrapeMetrics() const {

@@ -65,6 +65,9 @@ class ServiceProcess {
     int grpc_port = 0;        // 0 = any free port
     bool manual_clock = false;
     std::vector<std::string> extra_flags;
+    // When the service serves TLS: the CA the test's client trusts, and the
+    // client's own certificate for mutual TLS.
+    std::string client_tls_ca, client_tls_cert, client_tls_key;
   };
 
   // Starts the process and waits until it serves (health SERVING).
@@ -96,6 +99,9 @@ class ServiceProcess {
 
 // The directory holding the built service binaries (AFTERSALES_BIN_DIR).
 std::string ServiceBinary(const std::string& name);
+
+// Reads a whole file ("" if it cannot).
+std::string ReadFileOrEmpty(const std::string& path);
 
 // A client context carrying `token` as a bearer token, with a deadline.
 std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
