@@ -243,6 +243,9 @@ start_service() {
     --service_token_file="$service_token"
     --port_file="$ports"
   )
+  # Services with a versioned policy load it from deploy/policies/.
+  local policy="$root/deploy/policies/$s.textproto"
+  [[ -f "$policy" ]] && args+=(--policy_file="$policy")
   local peer
   for peer in "${services[@]}"; do
     [[ "$peer" == "$s" ]] || args+=(--"${peer}_addr=$host:${grpc_port[$peer]}")

@@ -34,6 +34,7 @@ sigset_t ShutdownSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -144,6 +145,10 @@ absl::Status ServiceHost::AddConsumer(const std::string& producer,
   consumers_.push_back(std::make_unique<events::EventConsumer>(
       store_.get(), std::move(options), std::move(apply), registry_.get()));
   return absl::OkStatus();
+}
+
+bool ServiceHost::HasPeer(const std::string& service) const {
+  return !PeerAddressFlag(service).empty();
 }
 
 void ServiceHost::AddBackgroundLoop(std::function<void()> loop) {
@@ -262,7 +267,12 @@ int ServiceHost::Run() {
 
   sigset_t signals = ShutdownSignals();
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (true) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    std::cout << spec_.name << ": SIGHUP, reloading" << std::endl;
+    for (auto& hook : reload_hooks_) hook();
+  }
   std::cout << spec_.name << ": signal " << sig << ", shutting down" << std::endl;
 
   server->GetHealthCheckService()->Shutdown();  // probes now see NOT_SERVING

@@ -64,11 +64,17 @@ class ServiceHost {
   // FAILED_PRECONDITION if the address or this service's token is missing.
   absl::Status AddConsumer(const std::string& producer, events::ApplyFn apply);
 
+  // Runs `hook` when the process gets SIGHUP (e.g. reload the policy file).
+  void OnReload(std::function<void()> hook) { reload_hooks_.push_back(std::move(hook)); }
+
+  // True if --<service>_addr names the peer.
+  bool HasPeer(const std::string& service) const;
+
   // Runs `loop` on its own thread while serving; it must return soon after
   // stop() fires (wait on clock().WaitUntil or stop().WaitFor, not sleep).
   void AddBackgroundLoop(std::function<void()> loop);
 
-  // Serves until SIGTERM/SIGINT, then: health NOT_SERVING, stop accepting,
+  // Serves until SIGTERM/SIGINT (SIGHUP runs the reload hooks), then: health NOT_SERVING, stop accepting,
   // drain calls (5 s), stop loops and consumers, close the store. Returns the
   // process exit code (0 on a clean shutdown).
   int Run();
@@ -97,6 +103,7 @@ class ServiceHost {
   std::vector<std::shared_ptr<void>> owned_;  // declared after store_: dies first
   std::vector<std::unique_ptr<events::EventConsumer>> consumers_;
   std::vector<std::function<void()>> loops_;
+  std::vector<std::function<void()>> reload_hooks_;
   std::vector<std::thread> threads_;
 };
 

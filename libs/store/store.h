@@ -42,6 +42,11 @@ class Batch {
   // Appends `event` to the service's event log; its seq is assigned by Commit.
   void AppendEvent(v1::Event event);
 
+  // Keeps `guard` locked until the batch is destroyed, i.e. after the caller
+  // committed it: an event consumer stages an effect under a key lock that
+  // must outlive its apply function.
+  void HoldUntilDone(KeyLocks::Guard guard) { guards_.push_back(std::move(guard)); }
+
   bool empty() const { return ops_ == 0 && events_.empty(); }
   // Seqs assigned to this batch's events by the last successful Commit.
   const std::vector<uint64_t>& assigned_seqs() const { return assigned_seqs_; }
@@ -52,6 +57,7 @@ class Batch {
   size_t ops_ = 0;
   std::vector<v1::Event> events_;
   std::vector<uint64_t> assigned_seqs_;
+  std::vector<KeyLocks::Guard> guards_;  // released when the batch dies
 };
 
 // One service's embedded RocksDB: named column families, synced atomic

@@ -2,33 +2,78 @@
 #define AFTERSALES_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
 #include "aftersales/v1/intake.grpc.pb.h"
-#include "server/host.h"
-#include "store/idempotency.h"
-#include "store/store.h"
+#include "auth/auth.h"
+#include "intake/intake_core.h"
 
 namespace aftersales::intake {
 
-// Column families of the intake store.
-inline constexpr char kOrders[] = "orders";
-inline constexpr char kIdempotency[] = "idempotency";
+// Who may see an order (SPEC §8): partners the orders assigned to their
+// engineers (and the ones they submitted), engineers their own, internal
+// roles all.
+bool MaySee(const auth::Principal& principal, const v1::WorkOrder& order);
+// The order as `principal` may see it: contact PII only for the assigned
+// engineer after acceptance; everyone else gets the service area and the
+// masked customer reference.
+v1::WorkOrder ViewFor(const auth::Principal& principal, v1::WorkOrder order);
+// PERMISSION_DENIED unless `principal` may report `milestone` on `order`.
+absl::Status MayReport(const auth::Principal& principal, const v1::WorkOrder& order,
+                       v1::ProgressMilestone milestone);
 
-// The IntakeService RPCs: authorize, validate, call the domain, commit one
-// synced batch (state + event), reply.
+// The IntakeService RPCs. Each is thin: authorize, validate, then one domain
+// call and one synced batch (state + events) through IntakeCore.
 class IntakeServiceImpl final : public v1::IntakeService::Service {
  public:
-  explicit IntakeServiceImpl(server::ServiceHost& host);
+  explicit IntakeServiceImpl(IntakeCore* core);
 
   grpc::Status CreateOrder(grpc::ServerContext* context,
                            const v1::CreateOrderRequest* request,
                            v1::CreateOrderResponse* response) override;
-  grpc::Status GetOrder(grpc::ServerContext* context,
-                        const v1::GetOrderRequest* request,
+  grpc::Status GetOrder(grpc::ServerContext* context, const v1::GetOrderRequest* request,
                         v1::WorkOrder* response) override;
+  grpc::Status ListOrders(grpc::ServerContext* context,
+                          const v1::ListOrdersRequest* request,
+                          v1::ListOrdersResponse* response) override;
+  grpc::Status ChangePriority(grpc::ServerContext* context,
+                              const v1::ChangePriorityRequest* request,
+                              v1::WorkOrder* response) override;
+  grpc::Status ReportProgress(grpc::ServerContext* context,
+                              const v1::ReportProgressRequest* request,
+                              v1::ReportProgressResponse* response) override;
+  grpc::Status SyncOfflineReports(grpc::ServerContext* context,
+                                  const v1::SyncOfflineReportsRequest* request,
+                                  v1::SyncOfflineReportsResponse* response) override;
+  grpc::Status WatchOrder(grpc::ServerContext* context,
+                          const v1::WatchOrderRequest* request,
+                          grpc::ServerWriter<v1::OrderUpdate>* writer) override;
+  grpc::Status GetOrderTimeline(grpc::ServerContext* context,
+                                const v1::GetOrderTimelineRequest* request,
+                                v1::OrderTimeline* response) override;
+  grpc::Status ListCompensations(grpc::ServerContext* context,
+                                 const v1::ListCompensationsRequest* request,
+                                 v1::ListCompensationsResponse* response) override;
+  grpc::Status GetCustomerLedger(grpc::ServerContext* context,
+                                 const v1::GetCustomerLedgerRequest* request,
+                                 v1::CustomerLedger* response) override;
+  grpc::Status GetPolicy(grpc::ServerContext* context, const v1::GetPolicyRequest* request,
+                         v1::IntakePolicySnapshot* response) override;
+  grpc::Status ReloadPolicy(grpc::ServerContext* context,
+                            const v1::ReloadPolicyRequest* request,
+                            v1::ReloadPolicyResponse* response) override;
 
  private:
-  server::ServiceHost& host_;
-  store::Table<v1::WorkOrder> orders_;
-  store::IdempotencyKeys idempotency_;
+  // One progress report by `principal`: APPLIED, DUPLICATE, or an error.
+  absl::StatusOr<v1::ReportProgressResponse> Report(const auth::Principal& principal,
+                                                    const v1::ProgressReport& report);
+  // Links a create to an open order of the same serial.
+  absl::StatusOr<v1::WorkOrder> LinkToOpenOrder(const std::string& order_id,
+                                                const v1::CreateOrderRequest& request,
+                                                const auth::Principal& principal,
+                                                const std::string& idempotency_key,
+                                                const std::string& fingerprint);
+  absl::StatusOr<auth::Principal> Authorize(const grpc::ServerContext& context,
+                                            std::initializer_list<auth::Role> roles) const;
+
+  IntakeCore* core_;
 };
 
 }  // namespace aftersales::intake

@@ -44,9 +44,12 @@ struct Suite {
   const std::string& token(const std::string& who) { return tokens.token.at(who); }
 };
 
+// Each request its own appliance unless told otherwise: requests on the same
+// serial are linked to the open order instead of opening a new one.
 v1::CreateOrderRequest OrderRequest(const std::string& request_id,
-                                    const std::string& serial = "SN-1") {
-  return testing::SampleOrderRequest(request_id, serial);
+                                    const std::string& serial = "") {
+  return testing::SampleOrderRequest(request_id,
+                                     serial.empty() ? "SN-" + request_id : serial);
 }
 
 grpc::Status Create(v1::IntakeService::Stub& intake, const std::string& token,
@@ -146,7 +149,8 @@ TEST_CASE("an order is created once per request id and reaches dispatch exactly 
         grpc::StatusCode::ALREADY_EXISTS);
   // Another principal may use the same request id for its own order.
   v1::CreateOrderResponse other;
-  REQUIRE(Create(*intake_stub, suite.token("partner-b"), OrderRequest("req-1"), &other).ok());
+  REQUIRE(Create(*intake_stub, suite.token("partner-b"), OrderRequest("req-1", "SN-B1"),
+               &other).ok());
   CHECK(other.created());
   CHECK(other.order().order_id() != first.order().order_id());
 

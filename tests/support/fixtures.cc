@@ -16,6 +16,9 @@ v1::CreateOrderRequest SampleOrderRequest(const std::string& request_id,
   r.mutable_appliance()->set_category("FRIDGE");
   r.mutable_appliance()->set_serial(serial);
   r.mutable_fault()->set_description("冰箱不制冷 fridge not cooling");
+  r.mutable_contact()->set_name("张三");
+  r.mutable_contact()->set_phone("13812345678");
+  r.mutable_contact()->set_full_address("上海市浦东新区世纪大道100号 1201室");
   return r;
 }
 

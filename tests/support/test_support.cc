@@ -120,8 +120,12 @@ int ChildProcess::Wait() {
 
 std::string ServiceBinary(const std::string& name) {
   const char* dir = getenv("AFTERSALES_BIN_DIR");
-  if (dir == nullptr) throw std::runtime_error("AFTERSALES_BIN_DIR is not set");
-  return absl::StrCat(dir, "/", name, "/", name);
+  return absl::StrCat(dir ? dir : AFTERSALES_DEFAULT_BIN_DIR, "/", name, "/", name);
+}
+
+std::string SourcePath(const std::string& relative) {
+  const char* dir = getenv("AFTERSALES_SOURCE_DIR");
+  return absl::StrCat(dir ? dir : AFTERSALES_DEFAULT_SOURCE_DIR, "/", relative);
 }
 
 ServiceProcess::ServiceProcess(Options options) : options_(std::move(options)) {
@@ -149,6 +153,9 @@ void ServiceProcess::Start() {
       "--port_file=" + port_file_,
       std::string("--clock=") + (options_.manual_clock ? "manual" : "real"),
   };
+  if (options_.name == "intake") {
+    argv.push_back("--policy_file=" + SourcePath("deploy/policies/intake.textproto"));
+  }
   for (const auto& [peer, addr] : options_.peers) {
     argv.push_back(absl::StrCat("--", peer, "_addr=", addr));
   }

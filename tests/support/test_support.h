@@ -97,8 +97,10 @@ class ServiceProcess {
   int starts_ = 0;
 };
 
-// The directory holding the built service binaries (AFTERSALES_BIN_DIR).
+// The built binary of a service.
 std::string ServiceBinary(const std::string& name);
+// A file of the repository, e.g. "deploy/policies/intake.textproto".
+std::string SourcePath(const std::string& relative);
 
 // Reads a whole file ("" if it cannot).
 std::string ReadFileOrEmpty(const std::string& path);

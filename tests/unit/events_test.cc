@@ -8,6 +8,7 @@
 #include "events/event_stream.h"
 #include "rpc/rpc.h"
 #include "store/keys.h"
+#include "support/event_producer.h"
 #include "support/test_support.h"
 
 namespace aftersales::events {
@@ -23,51 +24,18 @@ std::unique_ptr<store::Store> OpenStore(const std::string& path) {
   return *store::Store::Open(options);
 }
 
-// A producer: its store, and a gRPC server streaming its log.
-class Producer {
+// A producer with a helper to commit `n` plain events.
+class Producer : public testing::EventProducer {
  public:
-  Producer(const std::string& path, const auth::TokenRegistry* tokens)
-      : store_(OpenStore(path)), tokens_(tokens) {}
-  ~Producer() { Down(); }
-
-  void Up(int port = 0) {
-    stop_ = std::make_unique<StopSignal>();
-    service_ = std::make_unique<EventStreamService>(store_.get(), tokens_, stop_.get(),
-                                                    absl::Milliseconds(200));
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
-                             grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    REQUIRE(server_ != nullptr);
-  }
-  void Down() {
-    if (!server_) return;
-    stop_->Stop();
-    server_->Shutdown();
-    server_.reset();
-  }
+  using EventProducer::EventProducer;
   void Emit(int n, const std::string& prefix) {
     for (int i = 0; i < n; ++i) {
-      store::Batch b;
       v1::Event e;
       e.set_producer("producer");
       e.set_subject_id(prefix + std::to_string(i));
-      b.AppendEvent(e);
-      REQUIRE(store_->Commit(b).ok());
+      EventProducer::Emit(e);
     }
   }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-  store::Store& store() { return *store_; }
-
- private:
-  std::unique_ptr<store::Store> store_;
-  const auth::TokenRegistry* tokens_;
-  std::unique_ptr<StopSignal> stop_;
-  std::unique_ptr<EventStreamService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
 };
 
 // A consumer whose effect is a per-subject counter in its own store: a

@@ -7,10 +7,12 @@
 namespace aftersales::intake::domain {
 namespace {
 
+const absl::Time kNow = absl::FromUnixSeconds(1'780'000'000);
+
 v1::CreateOrderRequest ValidRequest() { return testing::SampleOrderRequest("req-1"); }
 
 TEST_CASE("a complete create request is valid") {
-  CHECK(ValidateCreateOrder(ValidRequest()).ok());
+  CHECK(ValidateCreateOrder(ValidRequest(), kNow).ok());
 }
 
 TEST_CASE("each missing or bad field is named") {
@@ -35,7 +37,7 @@ TEST_CASE("each missing or bad field is named") {
   for (const Case& c : cases) {
     auto r = ValidRequest();
     c.spoil(r);
-    absl::Status s = ValidateCreateOrder(r);
+    absl::Status s = ValidateCreateOrder(r, kNow);
     INFO(c.field << " -> " << s);
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
     CHECK(absl::StartsWith(s.message(), std::string(c.field) + ":"));
