@@ -164,7 +164,7 @@ TEST_CASE("a consumer reconnects with backoff when the producer is down and catc
   }));
 }
 
-TEST_CASE("transient apply errors are retried; permanent ones are skipped once") {
+TEST_CASE("transient apply errors are retried, and permanent ones are skipped once") {
   Fixture f;
   Producer producer(f.dir.Sub("producer"), &f.registry);
   producer.Up();

@@ -10,7 +10,7 @@
 namespace aftersales::server {
 namespace {
 
-TEST_CASE("environment sets flags; the command line overrides; bad values are refused") {
+TEST_CASE("environment sets flags, the command line overrides, bad values are refused") {
   setenv("AFTERSALES_GRPC_PORT", "7301", 1);
   setenv("AFTERSALES_DATA_DIR", "/srv/intake", 1);
   setenv("AFTERSALES_INTAKE_ADDR", "intake:7101", 1);

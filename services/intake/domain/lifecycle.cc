@@ -856,7 +856,10 @@ absl::StatusOr<Change> ChangePriority(const v1::WorkOrder& order,
   const OrderFacts facts = FactsOf(o, *ctx.policy);
   for (auto& clock : *o.mutable_sla_clocks()) {
     auto budget = BudgetFor(*ctx.policy, clock.kind(), facts);
-    if (!budget.has_value()) continue;
+    if (!budget.has_value() || Stopped(clock)) continue;  // stopped: keeps its outcome
+    // To or from EMERGENCY the calendar changes too (24x7 vs service hours).
+    clock.set_calendar(budget->calendar);
+    *clock.mutable_policy() = ctx.policy->ref();
     sla::Rebudget(clock, budget->budget, ctx.now, ctx.policy->at_risk_fraction(),
                   CalendarFor(o, clock, *ctx.policy));
   }

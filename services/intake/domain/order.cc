@@ -99,12 +99,13 @@ std::string MaskPhone(const std::string& phone) {
   for (char c : phone) {
     if (c >= '0' && c <= '9') digits.push_back(c);
   }
-  if (digits.size() >= 7) {
-    return digits.substr(0, 3) + std::string(digits.size() - 7, '*') + "****" +
-           digits.substr(digits.size() - 4);
-  }
-  if (digits.size() <= 2) return std::string(digits.size(), '*');
-  return std::string(digits.size() - 2, '*') + digits.substr(digits.size() - 2);
+  const size_t n = digits.size();
+  // Mobile numbers keep the first 3 and last 4 digits (138****5678); shorter
+  // numbers keep at most the last 4 and never more than half.
+  const size_t head = n >= 11 ? 3 : 0;
+  const size_t tail = n >= 11 ? 4 : std::min<size_t>(4, n / 2);
+  return digits.substr(0, head) + std::string(n - head - tail, '*') +
+         digits.substr(n - tail);
 }
 
 std::string MaskName(const std::string& name) {
