@@ -153,9 +153,9 @@ void ServiceProcess::Start() {
       "--port_file=" + port_file_,
       std::string("--clock=") + (options_.manual_clock ? "manual" : "real"),
   };
-  if (options_.name == "intake") {
-    argv.push_back("--policy_file=" + SourcePath("deploy/policies/intake.textproto"));
-  }
+  // Services with a versioned policy get the shipped one (run.sh does the same).
+  const std::string policy = SourcePath("deploy/policies/" + options_.name + ".textproto");
+  if (std::filesystem::exists(policy)) argv.push_back("--policy_file=" + policy);
   for (const auto& [peer, addr] : options_.peers) {
     argv.push_back(absl::StrCat("--", peer, "_addr=", addr));
   }
