@@ -2,6 +2,7 @@
 // loop, an arrival breach with its compensation, offline sync replays, and
 // bad input on every RPC. Dispatch's offers come from a scripted event log
 // (a real EventStream over a real store) until the dispatch service makes them.
+#include <map>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -37,18 +38,24 @@ struct IntakeSuite {
   testing::TestTokens tokens{dir.path()};
   auth::TokenRegistry registry = *auth::TokenRegistry::LoadFile(tokens.file);
   testing::EventProducer dispatch{dir.Sub("scripted-dispatch"), &registry};
+  testing::EventProducer parts{dir.Sub("scripted-parts"), &registry};
+  testing::EventProducer complaint{dir.Sub("scripted-complaint"), &registry};
+  testing::EventProducer satisfaction{dir.Sub("scripted-satisfaction"), &registry};
   std::unique_ptr<testing::ServiceProcess> intake;
   std::unique_ptr<v1::IntakeService::Stub> stub;
   int offers = 0;
 
   IntakeSuite() {
-    dispatch.Up();
+    for (auto* p : {&dispatch, &parts, &complaint, &satisfaction}) p->Up();
     testing::ServiceProcess::Options o;
     o.name = "intake";
     o.data_dir = dir.Sub("intake");
     o.tokens = &tokens;
     o.manual_clock = true;
     o.peers["dispatch"] = dispatch.address();
+    o.peers["parts"] = parts.address();
+    o.peers["complaint"] = complaint.address();
+    o.peers["satisfaction"] = satisfaction.address();
     intake = std::make_unique<testing::ServiceProcess>(o);
     stub = v1::IntakeService::NewStub(intake->channel());
     v1::SetTimeRequest set;
@@ -634,6 +641,174 @@ TEST_CASE("a request on an appliance with an open order is linked, and a fault s
   const v1::WorkOrder earlier = s.Get(id);
   CHECK(earlier.rework_order_ids_size() == 1);
   CHECK(earlier.service_report().repair_warranty_days() == 180);  // doubled
+}
+
+v1::Event PeerEvent(const std::string& producer, const std::string& subject) {
+  v1::Event e;
+  e.set_producer(producer);
+  e.set_subject_id(subject);
+  return e;
+}
+
+TEST_CASE("events from parts, complaint and satisfaction move or flag the order") {
+  IntakeSuite s;
+  const std::string id = s.Create("ev-1").order_id();
+  s.Accept(id);
+  auto r = NewReport(id, "e1");
+  r.mutable_contacted();
+  s.Apply("engineer", r);
+  r = NewReport(id, "e2");
+  r.mutable_arrived();
+  s.Apply("engineer", r);
+  r = NewReport(id, "e3");
+  r.mutable_diagnosed()->mutable_diagnosis()->set_initial_cause_code("FAN");
+  s.Apply("engineer", r);
+  r = NewReport(id, "e4");
+  r.mutable_repair_started();
+  REQUIRE(s.Apply("engineer", r) == v1::ORDER_STATE_IN_REPAIR);
+
+  // parts: backordered -> WAITING_PARTS; only "all available" ends the wait.
+  v1::Event backordered = PeerEvent("parts", id);
+  backordered.mutable_parts_backordered()->set_order_id(id);
+  backordered.mutable_parts_backordered()->set_sku("FAN-1");
+  backordered.mutable_parts_backordered()->set_quantity(1);
+  s.parts.Emit(backordered);
+  REQUIRE(Eventually([&] { return s.Get(id).state() == v1::ORDER_STATE_WAITING_PARTS; }));
+  v1::Event partly = PeerEvent("parts", id);
+  partly.mutable_parts_available()->set_order_id(id);
+  partly.mutable_parts_available()->set_all_available(false);
+  s.parts.Emit(partly);
+  v1::Event all = partly;
+  all.mutable_parts_available()->set_all_available(true);
+  s.parts.Emit(all);
+  REQUIRE(Eventually([&] { return s.Get(id).state() == v1::ORDER_STATE_IN_REPAIR; }));
+  int parts_available = 0;
+  const v1::WorkOrder waited = s.Get(id);
+  for (const auto& t : waited.transitions()) {
+    if (t.milestone() == v1::PROGRESS_MILESTONE_PARTS_AVAILABLE) ++parts_available;
+  }
+  CHECK(parts_available == 1);
+  CHECK(s.Get(id).waited_for_parts());
+
+  r = NewReport(id, "e5");
+  r.mutable_repaired()->mutable_result()->set_final_cause_code("FAN");
+  REQUIRE(s.Apply("engineer", r) == v1::ORDER_STATE_REPAIRED);
+
+  // complaint: filed on the order -> linked, follow-up budget 48 h.
+  v1::Event filed = PeerEvent("complaint", "C1");
+  filed.mutable_complaint_filed()->set_complaint_id("C1");
+  filed.mutable_complaint_filed()->set_order_id(id);
+  filed.mutable_complaint_filed()->set_customer_id("C100");
+  s.complaint.Emit(filed);
+  s.complaint.Emit(filed);  // a duplicate delivery links it once
+  REQUIRE(Eventually([&] { return s.Get(id).complaint_ids_size() == 1; }));
+  const v1::WorkOrder linked = s.Get(id);
+  for (const auto& c : linked.sla_clocks()) {
+    if (c.kind() == v1::SLA_CLOCK_KIND_FOLLOW_UP) {
+      CHECK(rpc::FromProto(c.budget()) == absl::Hours(48));
+    }
+  }
+
+  // satisfaction: "not solved" reopens the order.
+  v1::Event not_solved = PeerEvent("satisfaction", "S1");
+  not_solved.mutable_problem_not_solved()->set_survey_id("S1");
+  not_solved.mutable_problem_not_solved()->set_order_id(id);
+  s.satisfaction.Emit(not_solved);
+  REQUIRE(Eventually([&] { return s.Get(id).state() == v1::ORDER_STATE_REOPENED; }));
+  CHECK(s.Get(id).previous_engineer_ids(0) == "E1");
+
+  // complaint resolved with compensation -> a ledger entry on the order.
+  v1::Event resolved = PeerEvent("complaint", "C1");
+  auto* res = resolved.mutable_complaint_resolved();
+  res->set_complaint_id("C1");
+  res->set_order_id(id);
+  res->set_customer_id("C100");
+  res->mutable_compensation()->set_points(50);
+  s.complaint.Emit(resolved);
+  REQUIRE(Eventually([&] { return s.Get(id).compensations_size() == 1; }));
+  CHECK(s.Get(id).compensations(0).idempotency_key() == "complaint/C1");
+
+  // satisfaction: five stars -> the customer's next order is one level up.
+  v1::Event five = PeerEvent("satisfaction", "S2");
+  five.mutable_five_star_granted()->set_survey_id("S2");
+  five.mutable_five_star_granted()->set_order_id(id);
+  five.mutable_five_star_granted()->set_customer_id("C100");
+  s.satisfaction.Emit(five);
+  v1::GetCustomerLedgerRequest lreq;
+  lreq.set_customer_id("C100");
+  REQUIRE(Eventually([&] {
+    v1::CustomerLedger ledger;
+    return s.stub->GetCustomerLedger(Context(s.token("agent")).get(), lreq, &ledger).ok() &&
+           ledger.open_priority_rights() == 1;
+  }));
+  auto plain = testing::SampleOrderRequest("ev-2", "SN-ev-2");
+  plain.mutable_appliance()->set_category("AIR_CONDITIONER");
+  plain.mutable_fault()->set_description("the fan is a bit noisy");
+  v1::CreateOrderResponse next;
+  REQUIRE(s.stub->CreateOrder(Context(s.token("agent")).get(), plain, &next).ok());
+  CHECK(next.order().priority() == v1::PRIORITY_URGENT);
+  v1::CustomerLedger ledger;
+  REQUIRE(s.stub->GetCustomerLedger(Context(s.token("agent")).get(), lreq, &ledger).ok());
+  CHECK(ledger.open_priority_rights() == 0);
+  CHECK(ledger.points_total() == 50);
+
+  const auto events = s.IntakeEvents();
+  CHECK(Count(events, id, v1::Event::kOrderReopened) == 1);
+  std::map<v1::CompensationReason, int> granted;
+  for (const auto& e : events) {
+    if (e.subject_id() == id && e.has_compensation_granted()) {
+      ++granted[e.compensation_granted().entry().reason()];
+    }
+  }
+  CHECK(granted.size() == 2);
+  CHECK(granted[v1::COMPENSATION_REASON_COMPLAINT_RESOLUTION] == 1);
+  CHECK(granted[v1::COMPENSATION_REASON_PRIORITY_SERVICE_RIGHT] == 1);
+}
+
+TEST_CASE("a predicted late arrival puts the order at risk and proposes a new window") {
+  IntakeSuite s;
+  auto req = testing::SampleOrderRequest("eta-1", "SN-eta-1");
+  req.mutable_fault()->set_description("washing machine drum does not spin");
+  req.mutable_appliance()->set_category("WASHER");
+  *req.mutable_preferred_window()->mutable_start() = rpc::ToProto(kStart + absl::Hours(4));
+  *req.mutable_preferred_window()->mutable_end() = rpc::ToProto(kStart + absl::Hours(6));
+  v1::CreateOrderResponse created;
+  REQUIRE(s.stub->CreateOrder(Context(s.token("agent")).get(), req, &created).ok());
+  const std::string id = created.order().order_id();
+  for (const auto& c : created.order().sla_clocks()) {
+    if (c.kind() == v1::SLA_CLOCK_KIND_ARRIVAL) {
+      // Judged against the booked window's end when that is later.
+      CHECK(rpc::FromProto(c.deadline()) == kStart + absl::Hours(6));
+    }
+  }
+  s.Accept(id);
+  v1::Event eta = PeerEvent("dispatch", id);
+  auto* u = eta.mutable_eta_updated();
+  u->set_order_id(id);
+  u->set_engineer_id("E1");
+  *u->mutable_eta() = rpc::ToProto(kStart + absl::Hours(7));
+  u->set_late_for_window(true);
+  *u->mutable_proposed_window()->mutable_start() = rpc::ToProto(kStart + absl::Hours(7));
+  *u->mutable_proposed_window()->mutable_end() = rpc::ToProto(kStart + absl::Hours(8));
+  s.dispatch.Emit(eta);
+  s.dispatch.Emit(eta);  // twice: at risk once
+  REQUIRE(Eventually([&] { return s.Get(id).has_proposed_window(); }));
+  REQUIRE(Eventually([&] {
+    int n = 0;
+    for (const auto& e : s.IntakeEvents()) {
+      if (e.subject_id() == id && e.has_sla_clock_at_risk() &&
+          e.sla_clock_at_risk().predicted_late()) {
+        ++n;
+      }
+    }
+    return n == 1;
+  }));
+  v1::ListOrdersRequest risky;
+  risky.set_at_risk_only(true);
+  v1::ListOrdersResponse listed;
+  REQUIRE(s.stub->ListOrders(Context(s.token("agent")).get(), risky, &listed).ok());
+  REQUIRE(listed.orders_size() == 1);
+  CHECK(listed.orders(0).order_id() == id);
 }
 
 }  // namespace

@@ -942,8 +942,26 @@ Change ApplyEtaUpdated(const v1::WorkOrder& order, const v1::EtaUpdated& eta,
     *o.mutable_assignment()->mutable_eta() = eta.eta();
     *o.mutable_assignment()->mutable_eta_updated_at() = rpc::ToProto(ctx.now);
   }
-  if (eta.late_for_window() && eta.has_proposed_window()) {
-    *o.mutable_proposed_window() = eta.proposed_window();
+  if (eta.late_for_window()) {
+    // SPEC §2.4: a predicted delay puts the order at risk and proposes a new
+    // window to the customer.
+    if (eta.has_proposed_window()) *o.mutable_proposed_window() = eta.proposed_window();
+    v1::SlaClock* arrival = MutableClock(o, v1::SLA_CLOCK_KIND_ARRIVAL);
+    if (arrival != nullptr && arrival->outcome() == v1::SLA_OUTCOME_RUNNING &&
+        !arrival->at_risk()) {
+      arrival->set_at_risk(true);
+      *arrival->mutable_at_risk_at() = rpc::ToProto(ctx.now);
+      v1::Event e = ed.NewEvent();
+      auto* risk = e.mutable_sla_clock_at_risk();
+      risk->set_order_id(o.order_id());
+      risk->set_clock(v1::SLA_CLOCK_KIND_ARRIVAL);
+      *risk->mutable_deadline() = arrival->deadline();
+      risk->set_priority(o.priority());
+      risk->set_region_code(o.service_area().region_code());
+      risk->set_engineer_id(eta.engineer_id());
+      risk->set_predicted_late(true);
+      ed.Emit(std::move(e));
+    }
   }
   return ed.Finish();
 }
