@@ -156,8 +156,7 @@ absl::Status ApplySatisfactionEvent(IntakeCore& core, const v1::Event& e,
     return StageChange(core, batch, a.order_id(), e,
                        [&](const v1::WorkOrder& o, const domain::Context& ctx)
                            -> absl::StatusOr<domain::Change> {
-                         if (o.state() != v1::ORDER_STATE_CONFIRMED &&
-                             o.state() != v1::ORDER_STATE_REPAIRED) {
+                         if (o.state() != v1::ORDER_STATE_CONFIRMED) {
                            domain::Change unchanged;
                            unchanged.order = o;
                            return unchanged;  // followed up already (or reopened)

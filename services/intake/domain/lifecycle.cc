@@ -206,7 +206,9 @@ class Editor {
     if (clock == nullptr || Stopped(*clock)) return;
     const sla::Calendar calendar = CalendarFor(order(), *clock, policy());
     sla::Resume(*clock, ctx_.now, calendar);
-    Evaluate(*clock);
+    // Stopped in time: no at-risk or breach announcement at the stop. Stopped
+    // late without a sweep in between: announce the breach it missed.
+    if (ctx_.now > rpc::FromProto(clock->deadline())) Evaluate(*clock);
     sla::Stop(*clock, ctx_.now, calendar);
     if (clock->outcome() == v1::SLA_OUTCOME_BREACHED &&
         clock->breach_cause() == v1::BREACH_CAUSE_UNSPECIFIED) {
@@ -667,6 +669,10 @@ absl::StatusOr<Change> ApplyProgress(const v1::WorkOrder& order,
       if (!In(s, {v1::ORDER_STATE_IN_REPAIR, v1::ORDER_STATE_DIAGNOSED})) {
         return Illegal(order, m);
       }
+      if (s == v1::ORDER_STATE_DIAGNOSED && !FeeGateOpen(o)) {
+        return absl::FailedPreconditionError(
+            "order is DIAGNOSED: parts need a quote the customer confirmed first");
+      }
       o.set_waited_for_parts(true);
       ed.Move(v1::ORDER_STATE_WAITING_PARTS, m, id);
       break;
@@ -742,9 +748,8 @@ absl::StatusOr<Change> ApplyProgress(const v1::WorkOrder& order,
       break;
     }
     case R::kFollowedUp: {
-      if (!In(s, {v1::ORDER_STATE_CONFIRMED, v1::ORDER_STATE_REPAIRED})) {
-        return Illegal(order, m);
-      }
+      // An order closes only after the customer confirmed (SPEC §2.3).
+      if (s != v1::ORDER_STATE_CONFIRMED) return Illegal(order, m);
       auto* fu = o.mutable_follow_up();
       *fu->mutable_followed_up_at() = rpc::ToProto(ctx.now);
       if (report.followed_up().has_problem_solved()) {
@@ -824,6 +829,18 @@ absl::StatusOr<Change> ApplyProgress(const v1::WorkOrder& order,
                           CalendarFor(o, *arrival, *ctx.policy));
       }
       ed.Move(s, m, id);
+      // Rescheduled by the customer: a customer-caused wait, so the clocks
+      // pause (SPEC §2.4) until the visit resumes (hold released).
+      if (report.rescheduled().customer_initiated() &&
+          s != v1::ORDER_STATE_ON_HOLD_CUSTOMER) {
+        auto* hold = o.mutable_hold();
+        hold->set_held_from(s);
+        hold->set_reason(v1::HOLD_REASON_CUSTOMER_RESCHEDULED);
+        *hold->mutable_since() = rpc::ToProto(ctx.now);
+        for (auto& c : *o.mutable_sla_clocks()) ed.Evaluate(c);
+        ed.PauseAll();
+        ed.Move(v1::ORDER_STATE_ON_HOLD_CUSTOMER, v1::PROGRESS_MILESTONE_CUSTOMER_UNAVAILABLE, id);
+      }
       break;
     }
     case R::MILESTONE_NOT_SET:
@@ -856,7 +873,8 @@ absl::StatusOr<Change> ChangePriority(const v1::WorkOrder& order,
   const OrderFacts facts = FactsOf(o, *ctx.policy);
   for (auto& clock : *o.mutable_sla_clocks()) {
     auto budget = BudgetFor(*ctx.policy, clock.kind(), facts);
-    if (!budget.has_value() || Stopped(clock)) continue;  // stopped: keeps its outcome
+    // Stopped or already breached clocks keep their calendar and outcome.
+    if (!budget.has_value() || clock.outcome() != v1::SLA_OUTCOME_RUNNING) continue;
     // To or from EMERGENCY the calendar changes too (24x7 vs service hours).
     clock.set_calendar(budget->calendar);
     *clock.mutable_policy() = ctx.policy->ref();
@@ -888,7 +906,8 @@ absl::StatusOr<Change> ApplyOfferAccepted(const v1::WorkOrder& order,
   const OrderState s = order.state();
   if (!In(s, {v1::ORDER_STATE_CREATED, v1::ORDER_STATE_CONTACTED,
               v1::ORDER_STATE_ASSIGNED, v1::ORDER_STATE_EN_ROUTE,
-              v1::ORDER_STATE_REOPENED, v1::ORDER_STATE_REMOTE_SESSION})) {
+              v1::ORDER_STATE_REOPENED, v1::ORDER_STATE_REMOTE_SESSION,
+              v1::ORDER_STATE_ON_HOLD_CUSTOMER})) {
     return Illegal(order, v1::PROGRESS_MILESTONE_ASSIGNED);
   }
   Editor ed(order, ctx);
@@ -915,6 +934,15 @@ absl::StatusOr<Change> ApplyOfferAccepted(const v1::WorkOrder& order,
     ed.Move(s, v1::PROGRESS_MILESTONE_ASSIGNED);
   } else if (s == v1::ORDER_STATE_REMOTE_SESSION) {
     ed.Move(s, v1::PROGRESS_MILESTONE_ASSIGNED);  // engineer on standby
+  } else if (s == v1::ORDER_STATE_ON_HOLD_CUSTOMER) {
+    // The customer is unavailable right now; the engineer takes the job when
+    // the hold is released.
+    if (In(o.hold().held_from(), {v1::ORDER_STATE_CONTACTED, v1::ORDER_STATE_REOPENED,
+                                  v1::ORDER_STATE_EN_ROUTE})) {
+      o.mutable_hold()->set_held_from(v1::ORDER_STATE_ASSIGNED);
+    }
+    *o.mutable_promised_eta() = accepted.eta();
+    ed.Move(s, v1::PROGRESS_MILESTONE_ASSIGNED);
   } else {
     *o.mutable_promised_eta() = accepted.eta();
     ed.Move(v1::ORDER_STATE_ASSIGNED, v1::PROGRESS_MILESTONE_ASSIGNED);
@@ -969,7 +997,10 @@ Change ApplyEtaUpdated(const v1::WorkOrder& order, const v1::EtaUpdated& eta,
 Change ApplyPartsBackordered(const v1::WorkOrder& order, const Context& ctx) {
   Editor ed(order, ctx);
   ed.order().set_waited_for_parts(true);
-  if (In(order.state(), {v1::ORDER_STATE_IN_REPAIR, v1::ORDER_STATE_DIAGNOSED})) {
+  // From DIAGNOSED only past the fee gate: waiting for parts must not become
+  // a way around the customer's fee confirmation.
+  if (order.state() == v1::ORDER_STATE_IN_REPAIR ||
+      (order.state() == v1::ORDER_STATE_DIAGNOSED && FeeGateOpen(order))) {
     ed.Move(v1::ORDER_STATE_WAITING_PARTS, v1::PROGRESS_MILESTONE_WAITING_PARTS);
   }
   return ed.Finish();
@@ -978,10 +1009,11 @@ Change ApplyPartsBackordered(const v1::WorkOrder& order, const Context& ctx) {
 Change ApplyPartsAvailable(const v1::WorkOrder& order,
                            const v1::PartsAvailable& available,
                            const Context& ctx) {
-  Editor ed(order, ctx);
-  if (available.all_available() && order.state() == v1::ORDER_STATE_WAITING_PARTS) {
-    ed.Move(v1::ORDER_STATE_IN_REPAIR, v1::PROGRESS_MILESTONE_PARTS_AVAILABLE);
+  if (!available.all_available() || order.state() != v1::ORDER_STATE_WAITING_PARTS) {
+    return Change{order, {}, {}};  // nothing changes: no new version
   }
+  Editor ed(order, ctx);
+  ed.Move(v1::ORDER_STATE_IN_REPAIR, v1::PROGRESS_MILESTONE_PARTS_AVAILABLE);
   return ed.Finish();
 }
 
