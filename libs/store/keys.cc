@@ -18,6 +18,10 @@ std::optional<uint64_t> DecodeU64(absl::string_view bytes) {
   return v;
 }
 
+std::string NewestFirstKey(int64_t unix_micros) {
+  return EncodeU64(UINT64_MAX - static_cast<uint64_t>(unix_micros < 0 ? 0 : unix_micros));
+}
+
 std::string CompositeKey(std::initializer_list<absl::string_view> parts) {
   std::string out;
   bool first = true;

@@ -15,6 +15,11 @@ namespace aftersales::store {
 std::string EncodeU64(uint64_t v);
 std::optional<uint64_t> DecodeU64(absl::string_view bytes);
 
+// Sorts later instants first: big-endian of the inverted microseconds since
+// the epoch (instants before the epoch sort as the epoch). For "newest
+// first" index rows.
+std::string NewestFirstKey(int64_t unix_micros);
+
 // Joins parts as part0 \0 part1 \0 ... (no trailing separator).
 std::string CompositeKey(std::initializer_list<absl::string_view> parts);
 

@@ -2,50 +2,63 @@
 #define AFTERSALES_SERVICES_DISPATCH_DISPATCH_SERVICE_H_
 
 #include "aftersales/v1/dispatch.grpc.pb.h"
-#include "aftersales/v1/events.pb.h"
-#include "server/host.h"
-#include "store/store.h"
+#include "dispatch/dispatcher.h"
 
 namespace aftersales::dispatch {
 
-// Column families of the dispatch store.
-inline constexpr char kOrders[] = "orders";
-inline constexpr char kOrdersByState[] = "orders_by_state";
-
-// Dispatch's orders: written from intake's event stream, read by RPCs.
-class DispatchOrders {
- public:
-  explicit DispatchOrders(server::ServiceHost& host);
-
-  // Effect of one intake event (the host's consumer commits it with the
-  // cursor). An order already known is left as it is.
-  absl::Status ApplyIntakeEvent(const v1::Event& event, store::Batch& batch);
-
-  absl::StatusOr<std::optional<v1::DispatchOrder>> Get(const std::string& id) const;
-  // Orders in `state` (UNSPECIFIED = all), after `after_key`, by order id.
-  absl::StatusOr<store::Table<v1::DispatchOrder>::Page> List(
-      v1::DispatchState state, const std::string& after_key, size_t limit) const;
-
- private:
-  server::ServiceHost& host_;
-  store::Table<v1::DispatchOrder> orders_;
-  store::Index by_state_;
-};
-
+// The DispatchService RPCs: authorize (partners act only on their own
+// engineers and offers), validate, then one Dispatcher call.
 class DispatchServiceImpl final : public v1::DispatchService::Service {
  public:
-  DispatchServiceImpl(server::ServiceHost& host, DispatchOrders* orders);
+  explicit DispatchServiceImpl(Dispatcher* dispatcher);
 
-  grpc::Status GetDispatchOrder(grpc::ServerContext* context,
-                                const v1::GetDispatchOrderRequest* request,
-                                v1::DispatchOrder* response) override;
-  grpc::Status ListDispatchOrders(grpc::ServerContext* context,
-                                  const v1::ListDispatchOrdersRequest* request,
-                                  v1::ListDispatchOrdersResponse* response) override;
+  grpc::Status GetDispatchOrder(grpc::ServerContext*, const v1::GetDispatchOrderRequest*,
+                                v1::DispatchOrder*) override;
+  grpc::Status ListDispatchOrders(grpc::ServerContext*, const v1::ListDispatchOrdersRequest*,
+                                  v1::ListDispatchOrdersResponse*) override;
+  grpc::Status UpsertPartner(grpc::ServerContext*, const v1::UpsertPartnerRequest*,
+                             v1::Partner*) override;
+  grpc::Status GetPartner(grpc::ServerContext*, const v1::GetPartnerRequest*,
+                          v1::Partner*) override;
+  grpc::Status RegisterEngineer(grpc::ServerContext*, const v1::RegisterEngineerRequest*,
+                                v1::Engineer*) override;
+  grpc::Status UpdateEngineer(grpc::ServerContext*, const v1::UpdateEngineerRequest*,
+                              v1::Engineer*) override;
+  grpc::Status SuspendEngineer(grpc::ServerContext*, const v1::SuspendEngineerRequest*,
+                               v1::Engineer*) override;
+  grpc::Status GetEngineer(grpc::ServerContext*, const v1::GetEngineerRequest*,
+                           v1::Engineer*) override;
+  grpc::Status ListEngineers(grpc::ServerContext*, const v1::ListEngineersRequest*,
+                             v1::ListEngineersResponse*) override;
+  grpc::Status ReportLocation(grpc::ServerContext*, const v1::ReportLocationRequest*,
+                              v1::ReportLocationResponse*) override;
+  grpc::Status Recommend(grpc::ServerContext*, const v1::RecommendRequest*,
+                         v1::RecommendResponse*) override;
+  grpc::Status AcceptOffer(grpc::ServerContext*, const v1::AcceptOfferRequest*,
+                           v1::Offer*) override;
+  grpc::Status RejectOffer(grpc::ServerContext*, const v1::RejectOfferRequest*,
+                           v1::Offer*) override;
+  grpc::Status OverrideAssignment(grpc::ServerContext*, const v1::OverrideAssignmentRequest*,
+                                  v1::DispatchOrder*) override;
+  grpc::Status GetEta(grpc::ServerContext*, const v1::GetEtaRequest*,
+                      v1::EtaEstimate*) override;
+  grpc::Status RequestRemoteExpert(grpc::ServerContext*, const v1::RequestRemoteExpertRequest*,
+                                   v1::RemoteExpertRequest*) override;
+  grpc::Status ListOffers(grpc::ServerContext*, const v1::ListOffersRequest*,
+                          v1::ListOffersResponse*) override;
+  grpc::Status ListUnassigned(grpc::ServerContext*, const v1::ListUnassignedRequest*,
+                              v1::ListUnassignedResponse*) override;
+  grpc::Status WatchOffers(grpc::ServerContext*, const v1::WatchOffersRequest*,
+                           grpc::ServerWriter<v1::OfferFeedMessage>*) override;
+  grpc::Status GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest*,
+                         v1::DispatchPolicySnapshot*) override;
+  grpc::Status ReloadPolicy(grpc::ServerContext*, const v1::ReloadPolicyRequest*,
+                            v1::ReloadPolicyResponse*) override;
 
  private:
-  server::ServiceHost& host_;
-  DispatchOrders* orders_;
+  absl::StatusOr<auth::Principal> Authorize(const grpc::ServerContext& context,
+                                            std::initializer_list<auth::Role> roles) const;
+  Dispatcher* d_;
 };
 
 }  // namespace aftersales::dispatch

@@ -19,10 +19,8 @@ constexpr char kLedgerIndex[] = "ledger_index";
 constexpr char kSweepIndex[] = "sweep_index";
 constexpr char kSweepAt[] = "sweep_at";  // order id -> its sweep index key
 
-// Newest first: big-endian of the inverted microsecond timestamp.
 std::string NewestFirst(const google::protobuf::Timestamp& t) {
-  const int64_t micros = absl::ToUnixMicros(rpc::FromProto(t));
-  return store::EncodeU64(UINT64_MAX - static_cast<uint64_t>(std::max<int64_t>(micros, 0)));
+  return store::NewestFirstKey(absl::ToUnixMicros(rpc::FromProto(t)));
 }
 
 std::string Prefix(absl::string_view dim, absl::string_view value) {

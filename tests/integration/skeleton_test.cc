@@ -169,11 +169,12 @@ TEST_CASE("an order is created once per request id and reaches dispatch exactly 
   v1::GetDispatchOrderRequest dget;
   dget.set_order_id(first.order().order_id());
   REQUIRE(dispatch_stub->GetDispatchOrder(Context(agent).get(), dget, &d).ok());
-  CHECK(d.state() == v1::DISPATCH_STATE_AWAITING_ASSIGNMENT);
+  // No engineer is registered, so dispatch queues it as unassignable.
+  CHECK(d.state() == v1::DISPATCH_STATE_UNASSIGNABLE);
   CHECK(d.appliance_category() == "FRIDGE");
   CHECK(d.service_area().region_code() == "CN-310000");
   v1::ListDispatchOrdersRequest awaiting;
-  awaiting.set_state(v1::DISPATCH_STATE_AWAITING_ASSIGNMENT);
+  awaiting.set_state(v1::DISPATCH_STATE_UNASSIGNABLE);
   v1::ListDispatchOrdersResponse awaiting_resp;
   REQUIRE(dispatch_stub->ListDispatchOrders(Context(agent).get(), awaiting, &awaiting_resp).ok());
   CHECK(awaiting_resp.orders_size() == 2);

@@ -79,6 +79,10 @@ class ServiceProcess {
   void Kill();  // SIGKILL, no clean-up: a crash
   // Starts again on the same port with the same data.
   void Restart();
+  // Points the service at a peer from its next (re)start on.
+  void SetPeer(const std::string& service, const std::string& address) {
+    options_.peers[service] = address;
+  }
 
   const std::string& address() const { return address_; }
   int grpc_port() const { return grpc_port_; }
