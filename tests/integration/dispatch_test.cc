@@ -13,6 +13,7 @@
 #include "aftersales/v1/intake.grpc.pb.h"
 #include "catch2/catch.hpp"
 #include "rpc/rpc.h"
+#include "support/event_producer.h"
 #include "support/fixtures.h"
 #include "support/test_support.h"
 
@@ -28,6 +29,9 @@ const absl::Time kStart = absl::FromUnixSeconds(1795399200);
 struct DispatchSuite {
   testing::TempDir dir;
   testing::TestTokens tokens{dir.path()};
+  auth::TokenRegistry registry = *auth::TokenRegistry::LoadFile(tokens.file);
+  // Satisfaction's stream, scripted: its own tests show it emits ratings.
+  testing::EventProducer satisfaction{dir.Sub("scripted-satisfaction"), &registry};
   std::unique_ptr<testing::ServiceProcess> intake, dispatch;
   std::unique_ptr<v1::IntakeService::Stub> intake_stub;
   std::unique_ptr<v1::DispatchService::Stub> stub;
@@ -47,6 +51,8 @@ struct DispatchSuite {
     d.manual_clock = true;
     d.extra_flags = {"--clock_start=2026-11-23T02:00:00Z"};
     d.peers["intake"] = intake->address();
+    satisfaction.Up();
+    d.peers["satisfaction"] = satisfaction.address();
     dispatch = std::make_unique<testing::ServiceProcess>(d);
     // Intake hears dispatch's offers too: point it at dispatch and restart.
     intake->SetPeer("dispatch", dispatch->address());
@@ -405,6 +411,22 @@ TEST_CASE("an accepted offer reaches intake, and the ranking explains itself") {
   REQUIRE(s.stub->GetEta(Context(s.token("agent")).get(), eta_req, &eta).ok());
   CHECK(eta.engineer_id() == "E1");
   CHECK(eta.distance_km() < 1.0);
+
+  // A rating change from satisfaction reaches the engineer's ranking input.
+  v1::Event rating;
+  rating.set_producer("satisfaction");
+  rating.set_subject_id("E1");
+  rating.mutable_engineer_rating_changed()->set_engineer_id("E1");
+  rating.mutable_engineer_rating_changed()->set_rating(4.6);
+  rating.mutable_engineer_rating_changed()->set_response_count(12);
+  s.satisfaction.Emit(rating);
+  v1::GetEngineerRequest ge;
+  ge.set_engineer_id("E1");
+  REQUIRE(Eventually([&] {
+    v1::Engineer e;
+    return s.stub->GetEngineer(Context(s.token("agent")).get(), ge, &e).ok() &&
+           e.rating() == Approx(4.6) && e.rating_count() == 12;
+  }));
 
   const std::string metrics = s.dispatch->ScrapeMetrics();
   CHECK(absl::StrContains(metrics, "aftersales_dispatch_acceptances_total{first_offer=\"true\"} 1"));
