@@ -143,6 +143,8 @@ void ServiceProcess::Start() {
       absl::StrCat(options_.data_dir, ".", options_.name);
   log_file_ = base + ".log";
   port_file_ = absl::StrCat(base, ".ports.", starts_);
+  // A file left by an earlier process on the same data must not be read as ours.
+  std::remove(port_file_.c_str());
   std::vector<std::string> argv = {
       ServiceBinary(options_.name),
       "--data_dir=" + options_.data_dir,
