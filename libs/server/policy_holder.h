@@ -14,9 +14,15 @@
 #include "absl/time/time.h"
 #include "aftersales/v1/common.pb.h"
 #include "auth/auth.h"
+#include "google/protobuf/message.h"
 #include "rpc/rpc.h"
 
 namespace aftersales::server {
+
+// Parses text-format protobuf into `policy`. The first syntax error is
+// INVALID_ARGUMENT "policy: line L column C: <parser message>" (1-based), so
+// an operator finds the typo; validating the values is the caller's job.
+absl::Status ParseTextPolicy(absl::string_view text, google::protobuf::Message* policy);
 
 // A service's versioned policy (SPEC: every number is a policy default):
 // loaded from a text-format file at start, replaced atomically by Reload (the
@@ -101,6 +107,46 @@ class PolicyHolder {
   v1::PolicyInfo info_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<const Policy>> versions_ ABSL_GUARDED_BY(mu_);
 };
+
+// The GetPolicy RPC every service serves: the active policy, or a retained
+// earlier version (NOT_FOUND "version: ..." if unknown).
+template <typename Policy, typename Snapshot>
+absl::Status AnswerGetPolicy(const PolicyHolder<Policy>& holder,
+                             const v1::GetPolicyRequest& request, Snapshot* response) {
+  if (request.version().size() > 64) {
+    return absl::InvalidArgumentError("version: at most 64 characters");
+  }
+  if (request.version().empty()) {
+    *response->mutable_info() = holder.Info();
+    *response->mutable_policy() = *holder.Current();
+    return absl::OkStatus();
+  }
+  auto policy = holder.Version(request.version());
+  if (policy == nullptr) return absl::NotFoundError("version: no such policy version");
+  *response->mutable_policy() = *policy;
+  *response->mutable_info()->mutable_ref() = policy->ref();
+  return absl::OkStatus();
+}
+
+// The ReloadPolicy RPC every service serves (ADMIN is checked by the caller):
+// re-read the file or take inline text, validate, activate unless dry_run.
+template <typename Policy>
+absl::Status AnswerReloadPolicy(PolicyHolder<Policy>& holder,
+                                const v1::ReloadPolicyRequest& request, absl::Time now,
+                                v1::ReloadPolicyResponse* response) {
+  if (request.inline_text().size() > (1 << 20)) {
+    return absl::InvalidArgumentError("inline_text: at most 1 MiB");
+  }
+  *response->mutable_previous() = holder.Info();
+  bool changed = false;
+  if (absl::Status s = holder.Reload(request.inline_text(), request.dry_run(), now, &changed);
+      !s.ok()) {
+    return s;
+  }
+  *response->mutable_active() = holder.Info();
+  response->set_changed(changed);
+  return absl::OkStatus();
+}
 
 }  // namespace aftersales::server
 

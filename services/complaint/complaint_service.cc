@@ -10,6 +10,7 @@
 #include "complaint/domain/stats.h"
 #include "rpc/paging.h"
 #include "rpc/rpc.h"
+#include "server/policy_holder.h"
 #include "rpc/validate.h"
 
 namespace aftersales::complaint {
@@ -386,18 +387,7 @@ grpc::Status ComplaintServiceImpl::GetPolicy(grpc::ServerContext* context,
   auto principal =
       Authorize(*context, {Role::kAgent, Role::kService, Role::kAdmin, Role::kAuditor});
   RPC_RETURN_IF_ERROR(principal.status());
-  RPC_RETURN_IF_ERROR(rpc::Validator().Text("version", request->version(), 64, false).status());
-  if (request->version().empty()) {
-    *response->mutable_info() = core_->policy().Info();
-    *response->mutable_policy() = *core_->policy().Current();
-    return grpc::Status::OK;
-  }
-  auto policy = core_->policy().Version(request->version());
-  if (policy == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, "version: no such policy version");
-  }
-  *response->mutable_policy() = *policy;
-  *response->mutable_info()->mutable_ref() = policy->ref();
+  RPC_RETURN_IF_ERROR(server::AnswerGetPolicy(core_->policy(), *request, response));
   return grpc::Status::OK;
 }
 
@@ -406,15 +396,8 @@ grpc::Status ComplaintServiceImpl::ReloadPolicy(grpc::ServerContext* context,
                                                 v1::ReloadPolicyResponse* response) {
   auto principal = Authorize(*context, {Role::kAdmin});
   RPC_RETURN_IF_ERROR(principal.status());
-  if (request->inline_text().size() > (1 << 20)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "inline_text: at most 1 MiB");
-  }
-  *response->mutable_previous() = core_->policy().Info();
-  bool changed = false;
-  RPC_RETURN_IF_ERROR(core_->policy().Reload(request->inline_text(), request->dry_run(),
-                                             core_->host().clock().Now(), &changed));
-  *response->mutable_active() = core_->policy().Info();
-  response->set_changed(changed);
+  RPC_RETURN_IF_ERROR(server::AnswerReloadPolicy(core_->policy(), *request,
+                                                 core_->host().clock().Now(), response));
   return grpc::Status::OK;
 }
 

@@ -2,6 +2,7 @@
 
 #include "rpc/paging.h"
 #include "rpc/rpc.h"
+#include "server/policy_holder.h"
 #include "rpc/validate.h"
 
 namespace aftersales::dispatch {
@@ -460,18 +461,7 @@ grpc::Status DispatchServiceImpl::GetPolicy(grpc::ServerContext* context,
                                             v1::DispatchPolicySnapshot* response) {
   auto principal = Authorize(*context, {Role::kAdmin, Role::kAuditor, Role::kService});
   RPC_RETURN_IF_ERROR(principal.status());
-  RPC_RETURN_IF_ERROR(rpc::Validator().Text("version", request->version(), 64, false).status());
-  if (request->version().empty()) {
-    *response->mutable_info() = d_->policy().Info();
-    *response->mutable_policy() = *d_->policy().Current();
-    return grpc::Status::OK;
-  }
-  auto policy = d_->policy().Version(request->version());
-  if (policy == nullptr) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, "version: no such policy version");
-  }
-  *response->mutable_policy() = *policy;
-  *response->mutable_info()->mutable_ref() = policy->ref();
+  RPC_RETURN_IF_ERROR(server::AnswerGetPolicy(d_->policy(), *request, response));
   return grpc::Status::OK;
 }
 
@@ -480,15 +470,8 @@ grpc::Status DispatchServiceImpl::ReloadPolicy(grpc::ServerContext* context,
                                                v1::ReloadPolicyResponse* response) {
   auto principal = Authorize(*context, {Role::kAdmin});
   RPC_RETURN_IF_ERROR(principal.status());
-  if (request->inline_text().size() > (1 << 20)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "inline_text: at most 1 MiB");
-  }
-  *response->mutable_previous() = d_->policy().Info();
-  bool changed = false;
-  RPC_RETURN_IF_ERROR(d_->policy().Reload(request->inline_text(), request->dry_run(),
-                                          d_->host().clock().Now(), &changed));
-  *response->mutable_active() = d_->policy().Info();
-  response->set_changed(changed);
+  RPC_RETURN_IF_ERROR(server::AnswerReloadPolicy(d_->policy(), *request,
+                                                 d_->host().clock().Now(), response));
   return grpc::Status::OK;
 }
 

@@ -29,6 +29,11 @@ constexpr char kDispatcherLock[] = "dispatcher";
 // of one decision whatever the number of engineers.
 constexpr size_t kCandidatesPerDecision = 64;
 
+// Grid cells of ~1 km: a city spans many cells, so a nearest-K query visits
+// only the engineers around the order (docs/dispatch-benchmark.md: 0.25°
+// cells made a 100k-engineer decision 165x the 1k cost, 0.01° cells 5.5x).
+constexpr double kGridCellDeg = 0.01;
+
 std::string StateKey(v1::DispatchState s) { return v1::DispatchState_Name(s); }
 
 int64_t Micros(const google::protobuf::Timestamp& t) {
@@ -188,7 +193,7 @@ absl::Status Dispatcher::Reload() {
   partners_cache_.clear();
   pending_offers_.clear();
   feed_cursor_.clear();
-  grid_ = geo::GridIndex();
+  grid_ = geo::GridIndex(kGridCellDeg);
   absl::Status s = engineers_.Scan("", "", [&](absl::string_view, const v1::Engineer& e) {
     engineers_cache_[e.engineer_id()] = e;
     if (auto p = GridPoint(e)) grid_.Upsert(e.engineer_id(), *p);

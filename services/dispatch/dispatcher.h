@@ -143,7 +143,7 @@ class Dispatcher {
   // Caches, guarded by the dispatcher lock (store().locks() key "dispatcher").
   std::map<std::string, v1::Engineer> engineers_cache_;
   std::map<std::string, v1::Partner> partners_cache_;
-  geo::GridIndex grid_;
+  geo::GridIndex grid_{0.01};  // reset with the same cell size by Reload()
   std::map<std::string, int> pending_offers_;    // engineer -> pending offers
   std::map<std::string, int> jobs_today_;        // engineer -> accepted today
   std::map<std::string, uint64_t> feed_cursor_;  // partner -> last cursor

@@ -8,25 +8,11 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "rpc/rpc.h"
+#include "server/policy_holder.h"
 #include "rpc/validate.h"
 
 namespace aftersales::complaint::domain {
 namespace {
-
-class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (error_.empty()) {
-      error_ = absl::StrCat("policy: line ", line + 1, " column ", column + 1, ": ", message);
-    }
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-  const std::string& error() const { return error_; }
-
- private:
-  std::string error_;
-};
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -132,13 +118,7 @@ absl::Status CheckRule(const std::string& path, const v1::GradingRule& rule) {
 
 absl::StatusOr<v1::ComplaintPolicy> ParseComplaintPolicy(absl::string_view text_proto) {
   v1::ComplaintPolicy policy;
-  FirstErrorCollector errors;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text_proto), &policy)) {
-    return absl::InvalidArgumentError(
-        errors.error().empty() ? "policy: not a valid text-format ComplaintPolicy" : errors.error());
-  }
+  if (absl::Status s = server::ParseTextPolicy(text_proto, &policy); !s.ok()) return s;
   if (absl::Status s = ValidateComplaintPolicy(policy); !s.ok()) return s;
   return policy;
 }

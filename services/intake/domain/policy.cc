@@ -11,6 +11,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "rpc/rpc.h"
+#include "server/policy_holder.h"
 #include "rpc/validate.h"
 #include "sla/sla.h"
 
@@ -18,23 +19,6 @@ namespace aftersales::intake::domain {
 namespace {
 
 // Keeps the first text-format error with its 1-based position.
-class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (error_.empty()) {
-      error_ = absl::StrCat("policy: line ", line + 1, " column ", column + 1,
-                            ": ", message);
-    }
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber,
-                  const std::string&) override {}
-  const std::string& error() const { return error_; }
-
- private:
-  std::string error_;
-};
-
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
@@ -225,12 +209,7 @@ bool ConditionHolds(v1::SlaCondition condition, const OrderFacts& facts) {
 
 absl::StatusOr<v1::IntakePolicy> ParseIntakePolicy(absl::string_view text_proto) {
   v1::IntakePolicy policy;
-  FirstErrorCollector errors;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text_proto), &policy)) {
-    return absl::InvalidArgumentError(errors.error().empty() ? "policy: not a valid text-format IntakePolicy" : errors.error());
-  }
+  if (absl::Status s = server::ParseTextPolicy(text_proto, &policy); !s.ok()) return s;
   if (absl::Status s = ValidateIntakePolicy(policy); !s.ok()) return s;
   return policy;
 }
