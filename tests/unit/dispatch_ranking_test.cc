@@ -543,12 +543,15 @@ TEST_CASE("factor edges: prior rating, default preference, clamped slack, fair s
   CHECK(rpc::FromProto(c.slack()) < absl::ZeroDuration());
 }
 
-// Candidates of identical engineers E1..E3, a better-rated E4, a suspended E0.
+// Candidates of identical engineers E1..E3, a better-rated E4, a suspended
+// E0 and an off-duty E5 nearer the order (ineligible ones go by id).
 std::vector<v1::Engineer> TieEngineers() {
   std::vector<v1::Engineer> list;
-  for (const char* id : {"E3", "E1", "E0", "E4", "E2"}) list.push_back(BaseEngineer(id));
+  for (const char* id : {"E3", "E1", "E0", "E4", "E2", "E5"}) list.push_back(BaseEngineer(id));
   list[2].set_status(v1::ENGINEER_STATUS_SUSPENDED);
   list[3].set_rating(4.8);
+  list[5].set_status(v1::ENGINEER_STATUS_OFF_DUTY);
+  list[5].mutable_location()->set_lat_deg(31.2304);
   return list;
 }
 
@@ -564,7 +567,7 @@ std::vector<std::string> RankedIds(const std::vector<v1::Engineer>& engineers, W
 TEST_CASE("ties break by engineer id and any input order gives the same ranking") {
   World w;
   std::vector<v1::Engineer> engineers = TieEngineers();
-  const std::vector<std::string> expected = {"E4#1", "E1#2", "E2#3", "E3#4", "E0#0"};
+  const std::vector<std::string> expected = {"E4#1", "E1#2", "E2#3", "E3#4", "E0#0", "E5#0"};
   std::sort(engineers.begin(), engineers.end(),
             [](const v1::Engineer& a, const v1::Engineer& b) { return a.engineer_id() < b.engineer_id(); });
   int permutations = 0;
@@ -574,7 +577,7 @@ TEST_CASE("ties break by engineer id and any input order gives the same ranking"
   } while (std::next_permutation(
       engineers.begin(), engineers.end(),
       [](const v1::Engineer& a, const v1::Engineer& b) { return a.engineer_id() < b.engineer_id(); }));
-  CHECK(permutations == 120);
+  CHECK(permutations == 720);
 }
 
 TEST_CASE("equal scores fall back to slack, rating, fix rate, jobs, preference, id") {
@@ -761,7 +764,7 @@ TEST_CASE("exceptions cancel or replace a local day's weekly shifts") {
     e->set_start_minute(start);
     e->set_end_minute(end);
   };
-  except(24, true, 0, 0);               // Tuesday off
+  except(24, true, 9 * 60, 18 * 60);    // Tuesday off (minutes ignored)
   except(25, false, 13 * 60, 15 * 60);  // Wednesday 13:00-15:00 only
   except(28, false, 10 * 60, 12 * 60);  // Saturday: an extra shift
   const Intervals got = ShiftsBetween(c, Sh(2026, 11, 23, 0), Sh(2026, 11, 30, 0));
