@@ -659,19 +659,17 @@ absl::StatusOr<Change> ApplyProgress(const v1::WorkOrder& order,
       if (!In(s, {v1::ORDER_STATE_DIAGNOSED, v1::ORDER_STATE_WAITING_PARTS})) {
         return Illegal(order, m);
       }
-      if (s == v1::ORDER_STATE_DIAGNOSED && !FeeGateOpen(o)) {
-        return absl::FailedPreconditionError(
-            "order is DIAGNOSED: parts need a quote the customer confirmed first");
+      // Waiting for parts is no way around the fee gate: no repair starts
+      // before the customer confirmed the price (SPEC §2.3).
+      if (!FeeGateOpen(o)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "order is ", StateName(s), ": parts need a quote the customer confirmed first"));
       }
       ed.Move(v1::ORDER_STATE_IN_REPAIR, m, id);
       break;
     case R::kWaitingParts:
       if (!In(s, {v1::ORDER_STATE_IN_REPAIR, v1::ORDER_STATE_DIAGNOSED})) {
         return Illegal(order, m);
-      }
-      if (s == v1::ORDER_STATE_DIAGNOSED && !FeeGateOpen(o)) {
-        return absl::FailedPreconditionError(
-            "order is DIAGNOSED: parts need a quote the customer confirmed first");
       }
       o.set_waited_for_parts(true);
       ed.Move(v1::ORDER_STATE_WAITING_PARTS, m, id);
@@ -997,10 +995,9 @@ Change ApplyEtaUpdated(const v1::WorkOrder& order, const v1::EtaUpdated& eta,
 Change ApplyPartsBackordered(const v1::WorkOrder& order, const Context& ctx) {
   Editor ed(order, ctx);
   ed.order().set_waited_for_parts(true);
-  // From DIAGNOSED only past the fee gate: waiting for parts must not become
-  // a way around the customer's fee confirmation.
-  if (order.state() == v1::ORDER_STATE_IN_REPAIR ||
-      (order.state() == v1::ORDER_STATE_DIAGNOSED && FeeGateOpen(order))) {
+  // A part ordered right after the diagnosis may be waited for before the
+  // quote; the fee gate is kept where work would start (ApplyPartsAvailable).
+  if (In(order.state(), {v1::ORDER_STATE_IN_REPAIR, v1::ORDER_STATE_DIAGNOSED})) {
     ed.Move(v1::ORDER_STATE_WAITING_PARTS, v1::PROGRESS_MILESTONE_WAITING_PARTS);
   }
   return ed.Finish();
@@ -1013,7 +1010,10 @@ Change ApplyPartsAvailable(const v1::WorkOrder& order,
     return Change{order, {}, {}};  // nothing changes: no new version
   }
   Editor ed(order, ctx);
-  ed.Move(v1::ORDER_STATE_IN_REPAIR, v1::PROGRESS_MILESTONE_PARTS_AVAILABLE);
+  // Parts in hand: repair resumes, unless the customer has yet to confirm the
+  // fee — then back to DIAGNOSED for the quote.
+  ed.Move(FeeGateOpen(order) ? v1::ORDER_STATE_IN_REPAIR : v1::ORDER_STATE_DIAGNOSED,
+          v1::PROGRESS_MILESTONE_PARTS_AVAILABLE);
   return ed.Finish();
 }
 
