@@ -4,9 +4,14 @@
 # first run, and starts the five services on loopback with their data under
 # ./var. Ctrl-C or SIGTERM stops them all cleanly.
 #
-#   deploy/local/run.sh [--no-build] [-- SERVICE_FLAGS...]
+#   deploy/local/run.sh [--no-build] [--demo [--exit]] [-- SERVICE_FLAGS...]
 #
 #   --no-build        use the binaries already in the build directory
+#   --demo            demo mode: a fresh suite on manual clocks with its data
+#                     in <var>/demo (wiped first); aftersales_demo seeds a
+#                     city, plays a simulated day and prints an SLA summary;
+#                     then the suite keeps serving until Ctrl-C
+#   --exit            with --demo: stop after the summary, exit with its status
 #   -- FLAGS...       passed to every service, e.g. -- --clock=manual
 #
 # Ports (fixed, so partners and the CLI can find them): gRPC 7101..7105 and
@@ -23,13 +28,17 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 services=(intake dispatch parts complaint satisfaction)
 
-usage() { sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 build=1
+demo=0
+demo_exit=0
 passthrough=()
 while (($# > 0)); do
   case "$1" in
     --no-build) build=0 ;;
+    --demo) demo=1 ;;
+    --exit) demo_exit=1 ;;
     -h | --help) usage; exit 0 ;;
     --) shift; passthrough=("$@"); break ;;
     *)
@@ -40,8 +49,17 @@ while (($# > 0)); do
   shift
 done
 
+((demo_exit == 0 || demo == 1)) || { echo "run.sh: --exit only goes with --demo" >&2; exit 2; }
+
 build_dir="${AFTERSALES_BUILD_DIR:-$root/build}"
 var="${AFTERSALES_VAR_DIR:-$root/var}"
+if ((demo)); then
+  # The demo never touches the normal data: its own directory, fresh each
+  # time, its own token set, and manual clocks on every service.
+  var="$var/demo"
+  rm -rf "$var"
+  passthrough=(--clock=manual "${passthrough[@]}")
+fi
 host="${AFTERSALES_LISTEN_HOST:-127.0.0.1}"
 start_timeout="${AFTERSALES_START_TIMEOUT:-60}"
 stop_timeout=30
@@ -76,13 +94,19 @@ if ((build)); then
   [[ -f "$build_dir/CMakeCache.txt" ]] || generator=(-G Ninja)
   cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo
   build_start=$SECONDS
-  cmake --build "$build_dir" --target "${services[@]}"
+  targets=("${services[@]}")
+  ((demo)) && targets+=(aftersales_demo)
+  cmake --build "$build_dir" --target "${targets[@]}"
   say "build took $((SECONDS - build_start)) s"
 fi
 for s in "${services[@]}"; do
   [[ -x "$build_dir/services/$s/$s" ]] ||
     die "missing $build_dir/services/$s/$s; run without --no-build first"
 done
+demo_bin="$build_dir/services/aftersalesctl/aftersales_demo"
+if ((demo)) && [[ ! -x "$demo_bin" ]]; then
+  die "missing $demo_bin; run without --no-build first"
+fi
 
 # ---- local dev tokens ---------------------------------------------------------
 secrets="$var/secrets"
@@ -106,6 +130,7 @@ generate_tokens() {
     "agent agent"
     "service service"
     "partner-demo partner partner=PDEMO"
+    "partner-east partner partner=PEAST"
     "auditor auditor"
   )
   local tmp="$secrets/.new"
@@ -148,6 +173,7 @@ fi
 # ---- process supervision ------------------------------------------------------
 declare -A pid_of
 started=()   # services in start order
+demo_pid=""
 stopping=0
 all_up=0
 
@@ -195,9 +221,17 @@ stop_all() {
   return "$ok"
 }
 
+stop_demo() {
+  [[ -n "$demo_pid" ]] || return 0
+  kill -TERM "$demo_pid" 2>/dev/null || true
+  wait "$demo_pid" 2>/dev/null || true
+  demo_pid=""
+}
+
 on_signal() {
   trap '' INT TERM HUP
   stopping=1
+  stop_demo
   echo
   if ((!all_up)); then  # interrupted while starting
     say "interrupted; stopping the services already started"
@@ -211,6 +245,7 @@ on_signal() {
 on_exit() {
   local rc=$?
   trap '' INT TERM HUP
+  stop_demo
   if ((${#started[@]} > 0)); then
     stop_all || true
   fi
@@ -317,6 +352,36 @@ echo
 say "tokens: $tokens_plain (plain, for clients) / $tokens_file (hashes, loaded by the services)"
 ((${#passthrough[@]} == 0)) || say "service flags: ${passthrough[*]}"
 say "all ${#services[@]} services are up; Ctrl-C (or SIGTERM to pid $$) stops them"
+
+# ---- demo -----------------------------------------------------------------------
+if ((demo)); then
+  say "demo: seeding a city and playing a simulated day (log: $var/log/demo.log)"
+  demo_args=(--tokens="$tokens_plain")
+  for s in "${services[@]}"; do demo_args+=(--"$s=$host:${grpc_port[$s]}"); done
+  # In the background so that Ctrl-C / SIGTERM reach the trap at once.
+  "$demo_bin" "${demo_args[@]}" </dev/null > >(tee "$var/log/demo.log") 2>&1 &
+  demo_pid=$!
+  demo_status=0
+  wait "$demo_pid" || demo_status=$?
+  demo_pid=""
+  sleep 0.2  # let tee flush the summary
+  if ((demo_exit)); then
+    trap '' INT TERM HUP
+    stop_ok=0
+    stop_all || stop_ok=1
+    if ((demo_status == 0 && stop_ok == 0)); then
+      say "demo ok, all services stopped cleanly"
+      exit 0
+    fi
+    echo "run.sh: demo failed (demo status $demo_status, clean stop $((!stop_ok)))" >&2
+    exit $((demo_status != 0 ? demo_status : 1))
+  fi
+  if ((demo_status != 0)); then
+    echo "run.sh: demo exited with status $demo_status; the services keep running" >&2
+  else
+    say "demo done; the services keep serving the demo day (Ctrl-C stops them)"
+  fi
+fi
 
 # ---- supervise ----------------------------------------------------------------
 # wait -n returns when a service exits or a trapped signal arrives (the trap
