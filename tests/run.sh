@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs missing Debian packages, configures and builds the whole suite into
-# ./build (Ninja, RelWithDebInfo) and runs every test through ctest.
+# ./build (Ninja, Release at -O2) and runs every test through ctest.
 # Exits with ctest's status.
 #
 #   tests/run.sh [CTEST_ARGS...]      e.g. tests/run.sh -R intake
@@ -19,7 +19,7 @@ bash deploy/local/install-deps.sh
 # -G only on the first configure: an existing cache keeps its generator.
 generator=()
 [[ -f "$build_dir/CMakeCache.txt" ]] || generator=(-G Ninja)
-cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="${AFTERSALES_BUILD_TYPE:-Release}"
 
 start=$SECONDS
 cmake --build "$build_dir"

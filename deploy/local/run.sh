@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole suite on this machine: installs missing Debian packages,
-# builds (./build, Ninja, RelWithDebInfo), creates a local dev token set on
+# builds (./build, Ninja, Release at -O2), creates a local dev token set on
 # first run, and starts the five services on loopback with their data under
 # ./var. Ctrl-C or SIGTERM stops them all cleanly.
 #
@@ -92,7 +92,7 @@ if ((build)); then
   bash "$root/deploy/local/install-deps.sh"
   generator=()
   [[ -f "$build_dir/CMakeCache.txt" ]] || generator=(-G Ninja)
-  cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="${AFTERSALES_BUILD_TYPE:-Release}"
   build_start=$SECONDS
   targets=("${services[@]}")
   ((demo)) && targets+=(aftersales_demo)

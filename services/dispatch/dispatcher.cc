@@ -641,7 +641,7 @@ absl::StatusOr<v1::Partner> Dispatcher::UpsertPartner(const v1::Partner& partner
   v1::Partner partner_now = partner;
   *partner_now.mutable_updated_at() = rpc::ToProto(host_.clock().Now());
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   partners_.Put(batch, partner_now.partner_id(), partner_now);
   partners_cache_[partner_now.partner_id()] = partner_now;
   ServeQueue(p, 50);  // a newly allowed partner may unblock orders
@@ -684,7 +684,7 @@ absl::StatusOr<v1::Engineer> Dispatcher::RegisterEngineer(const v1::Engineer& re
   *e.mutable_updated_at() = rpc::ToProto(now);
   e.set_version(1);
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   PutEngineer(p, e);
   engineers_cache_[e.engineer_id()] = e;
   if (auto point = GridPoint(e)) grid_.Upsert(e.engineer_id(), *point);
@@ -741,7 +741,7 @@ absl::StatusOr<v1::Engineer> Dispatcher::UpdateEngineer(const v1::UpdateEngineer
   updated.set_version(e.version() + 1);
   *updated.mutable_updated_at() = rpc::ToProto(host_.clock().Now());
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   PutEngineer(p, updated);
   e = updated;
   if (auto point = GridPoint(e)) grid_.Upsert(e.engineer_id(), *point);
@@ -768,7 +768,7 @@ absl::StatusOr<v1::Engineer> Dispatcher::SuspendEngineer(const std::string& id, 
   e.set_version(e.version() + 1);
   *e.mutable_updated_at() = rpc::ToProto(host_.clock().Now());
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   PutEngineer(p, e);
   if (reinstate) ServeQueue(p, 50);
   if (absl::Status s = Commit(p); !s.ok()) return s;
@@ -792,7 +792,7 @@ absl::StatusOr<bool> Dispatcher::ReportLocation(const v1::ReportLocationRequest&
   *e.mutable_updated_at() = rpc::ToProto(host_.clock().Now());
   grid_.Upsert(e.engineer_id(), PointOf(e.location()));
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   PutEngineer(p, e);
   ServeQueue(p, 20);
   if (absl::Status s = Commit(p); !s.ok()) return s;
@@ -917,7 +917,7 @@ absl::StatusOr<v1::Offer> Dispatcher::AcceptOffer(const auth::Principal& caller,
   if (!order->has_value()) return absl::InternalError("offer without its order");
   v1::DispatchOrder o = **order;
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   if (host_.clock().Now() > rpc::FromProto(offer.expires_at())) {
     // Too late: the timer would have moved on; do it now.
     DecideOffer(p, offer, v1::OFFER_STATE_TIMED_OUT, o);
@@ -953,7 +953,7 @@ absl::StatusOr<v1::Offer> Dispatcher::RejectOffer(const auth::Principal& caller,
   offer.set_reject_reason(r.reason());
   offer.set_reject_note(r.note());
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   DecideOffer(p, offer, v1::OFFER_STATE_REJECTED, o);
   ServeQueue(p, 10);  // the rejecting engineer's freed slot serves the queue
   if (absl::Status s = Commit(p); !s.ok()) return s;
@@ -977,7 +977,7 @@ absl::StatusOr<v1::DispatchOrder> Dispatcher::OverrideAssignment(
     return absl::FailedPreconditionError("engineer_id: engineer is SUSPENDED");
   }
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   if (!o.current_offer_id().empty()) {
     auto pending = offers_.Get(o.current_offer_id());
     if (pending.ok() && pending->has_value() &&
@@ -1208,7 +1208,7 @@ v1::DispatchOrder Dispatcher::OrderFromIntake(const v1::WorkOrder& wo, uint64_t 
 
 absl::Status Dispatcher::ApplyIntakeEvent(const v1::Event& event, store::Batch& batch) {
   batch.HoldUntilDone(store_.locks().Lock({kDispatcherLock}));
-  Pending p{&batch};
+  Pending p{&batch, {}};
   auto load = [&](const std::string& id) -> absl::StatusOr<v1::DispatchOrder> {
     auto o = orders_.Get(id);
     if (!o.ok()) return o.status();
@@ -1360,7 +1360,7 @@ absl::Status Dispatcher::Tick() {
   });
   if (!s.ok()) return s;
   store::Batch batch;
-  Pending p{&batch};
+  Pending p{&batch, {}};
   for (const std::string& id : expired) {
     auto offer = offers_.Get(id);
     if (!offer.ok() || !offer->has_value() || (*offer)->state() != v1::OFFER_STATE_PENDING) {
