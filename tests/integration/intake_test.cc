@@ -132,19 +132,7 @@ struct IntakeSuite {
 
   // Every event of intake's log so far.
   std::vector<v1::Event> IntakeEvents() {
-    auto es = v1::EventStream::NewStub(intake->channel());
-    auto ctx = Context(token("service"), absl::Seconds(10));
-    auto reader = es->Subscribe(ctx.get(), v1::SubscribeRequest());
-    std::vector<v1::Event> events;
-    v1::SubscribeResponse resp;
-    while (reader->Read(&resp)) {
-      for (const auto& e : resp.events()) events.push_back(e);
-      const uint64_t seen = events.empty() ? 0 : events.back().seq();
-      if (seen >= resp.head_seq()) break;
-    }
-    ctx->TryCancel();
-    reader->Finish();
-    return events;
+    return testing::AllEvents(intake->channel(), token("service"));
   }
 
   uint64_t Head() {

@@ -130,19 +130,7 @@ struct SatisfactionSuite {
 
   // Every event of satisfaction's log so far (read with the service token).
   std::vector<v1::Event> Events() {
-    auto es = v1::EventStream::NewStub(sat->channel());
-    auto ctx = Context(token("service"), absl::Seconds(10));
-    auto reader = es->Subscribe(ctx.get(), v1::SubscribeRequest());
-    std::vector<v1::Event> events;
-    v1::SubscribeResponse resp;
-    while (reader->Read(&resp)) {
-      for (const auto& e : resp.events()) events.push_back(e);
-      const uint64_t seen = events.empty() ? 0 : events.back().seq();
-      if (seen >= resp.head_seq()) break;
-    }
-    ctx->TryCancel();
-    reader->Finish();
-    return events;
+    return testing::AllEvents(sat->channel(), token("service"));
   }
   uint64_t Head() {
     auto e = Events();

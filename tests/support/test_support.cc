@@ -20,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "aftersales/v1/events.grpc.pb.h"
 #include "auth/auth.h"
 #include "support/grpc_probe.h"
 
@@ -240,6 +241,23 @@ std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   return ctx;
+}
+
+std::vector<v1::Event> AllEvents(const std::shared_ptr<grpc::Channel>& channel,
+                                 const std::string& service_token) {
+  auto stub = v1::EventStream::NewStub(channel);
+  auto ctx = Context(service_token, absl::Seconds(10));
+  auto reader = stub->Subscribe(ctx.get(), v1::SubscribeRequest());
+  std::vector<v1::Event> events;
+  v1::SubscribeResponse resp;
+  while (reader->Read(&resp)) {
+    for (const auto& e : resp.events()) events.push_back(e);
+    const uint64_t seen = events.empty() ? 0 : events.back().seq();
+    if (seen >= resp.head_seq()) break;
+  }
+  ctx->TryCancel();
+  reader->Finish();
+  return events;
 }
 
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "aftersales/v1/events.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace aftersales::testing {
@@ -112,6 +113,11 @@ std::string ReadFileOrEmpty(const std::string& path);
 // A client context carrying `token` as a bearer token, with a deadline.
 std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
                                              absl::Duration deadline = absl::Seconds(10));
+
+// Every event of a service's log so far, read from its EventStream with
+// `service_token` up to the head it reports.
+std::vector<v1::Event> AllEvents(const std::shared_ptr<grpc::Channel>& channel,
+                                 const std::string& service_token);
 
 // Polls `condition` until true or `timeout`; returns its last value.
 bool Eventually(const std::function<bool()>& condition,
