@@ -18,10 +18,16 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
   exit 1
 fi
 
-# Package names: strip comments and blanks.
+# Package names: strip comments and blanks. A line "package command=NAME"
+# is satisfied by any NAME already on PATH (kubectl, say, may come from
+# another vendor's package that conflicts with Debian's).
 packages=()
-while read -r name _; do
-  [[ -n "$name" ]] && packages+=("$name")
+while read -r name extra _; do
+  [[ -z "$name" ]] && continue
+  if [[ "$extra" == command=* ]] && command -v "${extra#command=}" >/dev/null 2>&1; then
+    continue
+  fi
+  packages+=("$name")
 done < <(sed -e 's/#.*//' "$list")
 
 missing=()
