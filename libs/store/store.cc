@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "store/audit_log.h"
+
 #include <cstdlib>
 #include <iostream>
 
@@ -75,6 +77,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   std::set<std::string> names = {std::string(rocksdb::kDefaultColumnFamilyName),
                                  std::string(kEventsFamily),
                                  std::string(kMetaFamily)};
+  if (options.audit) names.insert(std::string(kAuditFamily));
   names.insert(options.column_families.begin(), options.column_families.end());
   // Families that exist on disk must be opened too, even if no longer used.
   std::vector<std::string> existing;
@@ -98,6 +101,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   }
   store->events_cf_ = store->Family(kEventsFamily);
   store->meta_cf_ = store->Family(kMetaFamily);
+  if (options.audit) {
+    std::map<uint32_t, std::string> ids;
+    for (rocksdb::ColumnFamilyHandle* h : store->handles_) ids[h->GetID()] = h->GetName();
+    auto audit = AuditLog::Open(store->db_.get(), store->Family(kAuditFamily),
+                                std::move(ids), store->events_cf_->GetID());
+    if (!audit.ok()) return audit.status();
+    store->audit_ = *std::move(audit);
+  }
 
   // Resume seq numbering after the last durable event.
   std::unique_ptr<rocksdb::Iterator> it(
@@ -135,9 +146,12 @@ rocksdb::ColumnFamilyHandle* Store::Family(absl::string_view name) const {
   return it->second;
 }
 
-absl::Status Store::Write(rocksdb::WriteBatch* batch) {
+absl::Status Store::Write(rocksdb::WriteBatch* batch, absl::string_view principal) {
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
+  // With the audit log on, the log orders and groups the writes (one synced
+  // RocksDB write per group, each batch with its chained audit record).
+  if (audit_) return audit_->Write(wo, *batch, principal);
   return FromRocks(db_->Write(wo, batch));
 }
 
@@ -146,7 +160,7 @@ absl::Status Store::Commit(Batch& batch) {
   const size_t n = batch.events_.size();
   if (n == 0) {
     if (batch.ops_ == 0) return absl::OkStatus();
-    return Write(&batch.writes_);
+    return Write(&batch.writes_, batch.principal_);
   }
 
   uint64_t first;
@@ -162,7 +176,7 @@ absl::Status Store::Commit(Batch& batch) {
     writes.Put(events_cf_, ToSlice(EncodeU64(first + i)),
                ToSlice(batch.events_[i].SerializeAsString()));
   }
-  absl::Status status = Write(&writes);
+  absl::Status status = Write(&writes, batch.principal_);
 
   {
     // Publish: seqs become visible once everything below them has finished.

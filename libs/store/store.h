@@ -26,6 +26,7 @@
 namespace aftersales::store {
 
 class Store;
+class AuditLog;  // store/audit_log.h
 
 // A set of writes and events that become durable together or not at all.
 // Build it with Table/Index/Store helpers, then Store::Commit it. Events get
@@ -48,6 +49,8 @@ class Batch {
   void HoldUntilDone(KeyLocks::Guard guard) { guards_.push_back(std::move(guard)); }
 
   bool empty() const { return ops_ == 0 && events_.empty(); }
+  // Who caused this change ("role:id"), recorded in the audit log; optional.
+  void SetPrincipal(absl::string_view principal) { principal_ = std::string(principal); }
   // Seqs assigned to this batch's events by the last successful Commit.
   const std::vector<uint64_t>& assigned_seqs() const { return assigned_seqs_; }
 
@@ -58,6 +61,7 @@ class Batch {
   std::vector<v1::Event> events_;
   std::vector<uint64_t> assigned_seqs_;
   std::vector<KeyLocks::Guard> guards_;  // released when the batch dies
+  std::string principal_;
 };
 
 // One service's embedded RocksDB: named column families, synced atomic
@@ -74,6 +78,9 @@ class Store {
     // Only benchmarks of the non-durable baseline turn this off.
     bool sync = true;
     size_t block_cache_bytes = 32 << 20;
+    // Hash-chained audit record per commit in the built-in "audit" family
+    // (store/audit_log.h, docs/audit.md). Only benchmarks turn it off.
+    bool audit = true;
   };
 
   static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
@@ -129,6 +136,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   KeyLocks locks_;
+  std::unique_ptr<AuditLog> audit_;
 
   // Event seq allocation. Seqs are taken before the write and published to
   // readers only once every lower seq has finished (or failed), so a reader
