@@ -16,7 +16,12 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/flags.h"
+#include "server/maintenance_admin.h"
 #include "server/metrics_interceptor.h"
+
+ABSL_FLAG(int, health_port, 0,
+          "Plaintext port serving only grpc.health.v1.Health (Kubernetes gRPC "
+          "probes cannot speak TLS); 0 = none");
 
 namespace aftersales::server {
 namespace {
@@ -104,6 +109,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
 
   host->event_stream_ = std::make_unique<events::EventStreamService>(
       host->store_.get(), &host->tokens_, &host->stop_);
+  host->services_.push_back(std::make_unique<MaintenanceService>(
+      spec.name, host->store_.get(), &host->tokens_, host->clock_.get(),
+      MaintenanceService::BackupRootFlag()));
   if (host->clock_->manual()) {
     host->clock_admin_ = std::make_unique<ClockAdminService>(
         static_cast<ManualClock*>(host->clock_.get()), &host->tokens_);
@@ -249,6 +257,20 @@ int ServiceHost::Run() {
   for (const std::string& n : service_names) {
     server->GetHealthCheckService()->SetServingStatus(n, true);
   }
+  // Health alone on a plaintext port, for probes that cannot do TLS; it
+  // mirrors the main server (SERVING now, NOT_SERVING from shutdown on).
+  std::unique_ptr<grpc::Server> health_server;
+  if (const int port = absl::GetFlag(FLAGS_health_port); port > 0) {
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(
+        absl::StrCat(absl::GetFlag(FLAGS_listen_host), ":", port),
+        grpc::InsecureServerCredentials());
+    health_server = health_builder.BuildAndStart();
+    if (!health_server) {
+      std::cerr << spec_.name << ": cannot listen on health port " << port << std::endl;
+      return 1;
+    }
+  }
 
   for (auto& consumer : consumers_) {
     events::EventConsumer* c = consumer.get();
@@ -276,10 +298,12 @@ int ServiceHost::Run() {
   std::cout << spec_.name << ": signal " << sig << ", shutting down" << std::endl;
 
   server->GetHealthCheckService()->Shutdown();  // probes now see NOT_SERVING
+  if (health_server) health_server->GetHealthCheckService()->Shutdown();
   stop_.Stop();          // ends event streams and consumers
   clock_->Shutdown();    // wakes timers
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
+  if (health_server) health_server->Shutdown(std::chrono::system_clock::now());
   for (std::thread& t : threads_) t.join();
   threads_.clear();
   std::cout << spec_.name << ": stopped" << std::endl;

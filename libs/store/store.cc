@@ -9,6 +9,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 
 namespace aftersales::store {
 namespace {
@@ -135,6 +136,19 @@ Store::~Store() {
     db_->DestroyColumnFamilyHandle(h);
   }
   db_->Close();
+}
+
+absl::Status Store::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  if (absl::Status s = FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw)); !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  rocksdb::Status s = checkpoint->CreateCheckpoint(dir);
+  if (s.IsInvalidArgument() && s.ToString().find("exists") != std::string::npos) {
+    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", dir, " already exists"));
+  }
+  return FromRocks(s);
 }
 
 rocksdb::ColumnFamilyHandle* Store::Family(absl::string_view name) const {

@@ -124,6 +124,12 @@ class Store {
 
   const std::string& path() const { return path_; }
 
+  // Writes a consistent, openable copy of the whole database to `dir` while
+  // the store keeps serving (rocksdb::Checkpoint: SST files are hard-linked
+  // when `dir` is on the same filesystem, copied otherwise). `dir` must not
+  // exist yet (ALREADY_EXISTS); its parent must.
+  absl::Status Checkpoint(const std::string& dir);
+
  private:
   Store() = default;
   absl::Status Write(rocksdb::WriteBatch* batch);
