@@ -31,6 +31,7 @@
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "grpcpp/impl/codegen/rpc_method.h"
 #include "rpc/rpc.h"
+#include "suite_client.h"
 
 ABSL_FLAG(std::string, intake, "127.0.0.1:7101", "intake address");
 ABSL_FLAG(std::string, dispatch, "127.0.0.1:7102", "dispatch address");
@@ -100,26 +101,8 @@ const Sku kSkus[] = {
     {"WH-SENSOR-04", "water heater temperature sensor", "WATER_HEATER", 9000},
 };
 
-std::map<std::string, std::string> ReadTokens(const std::string& path) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream s(line);
-    std::string name, token;
-    if (s >> name >> token) out[name] = token;
-  }
-  return out;
-}
-
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
-                                         absl::Duration timeout = absl::Seconds(10)) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
-  return ctx;
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  return suite::BearerContext(token);
 }
 
 [[noreturn]] void Fail(const std::string& what, const grpc::Status& s) {
@@ -145,7 +128,7 @@ struct Tracked {
 class Demo {
  public:
   Demo() : rng_(absl::GetFlag(FLAGS_seed)) {
-    tokens_ = ReadTokens(absl::GetFlag(FLAGS_tokens));
+    tokens_ = suite::ReadPlainTokens(absl::GetFlag(FLAGS_tokens));
     for (const char* n : {"admin", "agent"}) {
       if (!tokens_.count(n)) {
         std::cerr << "aftersales_demo: no '" << n << "' token in " << absl::GetFlag(FLAGS_tokens)
@@ -236,26 +219,17 @@ class Demo {
     absl::CivilDay day = absl::ToCivilDay(latest, tz) + 1;
     while (absl::GetWeekday(day) != absl::Weekday::monday) day += 1;
     day_start_ = absl::FromCivil(absl::CivilHour(day.year(), day.month(), day.day(), 8), tz);
-    for (auto& [name, ch] : channels_) {
-      v1::SetTimeRequest req;
-      *req.mutable_now() = rpc::ToProto(day_start_);
-      v1::ClockTime t;
-      grpc::Status s = v1::ClockAdmin::NewStub(ch)->SetTime(Ctx(Token("admin")).get(), req, &t);
-      if (!s.ok()) Fail(absl::StrCat(name, " SetTime"), s);
-    }
+    std::string failed;
+    grpc::Status s = suite::SetAllClocks(channels_, Token("admin"), day_start_, &failed);
+    if (!s.ok()) Fail(absl::StrCat(failed, " SetTime"), s);
     now_ = day_start_;
     std::cout << "demo: all five clocks set to " << Local(now_) << " (Asia/Shanghai)" << std::endl;
   }
 
   void AdvanceAll(absl::Duration by) {
-    for (auto& [name, ch] : channels_) {
-      v1::AdvanceTimeRequest req;
-      *req.mutable_by() = rpc::ToProto(by);
-      v1::ClockTime t;
-      grpc::Status s =
-          v1::ClockAdmin::NewStub(ch)->AdvanceTime(Ctx(Token("admin")).get(), req, &t);
-      if (!s.ok()) Fail(absl::StrCat(name, " AdvanceTime"), s);
-    }
+    std::string failed;
+    grpc::Status s = suite::AdvanceAllClocks(channels_, Token("admin"), by, &failed);
+    if (!s.ok()) Fail(absl::StrCat(failed, " AdvanceTime"), s);
     now_ += by;
     // Sweepers and consumers wake on the moved clock; give them a moment.
     absl::SleepFor(absl::Milliseconds(60));
