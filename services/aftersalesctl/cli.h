@@ -208,6 +208,7 @@ void AddOrderCommands(std::vector<Command>& out);
 void AddDispatchCommands(std::vector<Command>& out);
 void AddComplaintCommands(std::vector<Command>& out);
 void AddSatisfactionCommands(std::vector<Command>& out);
+void AddMaintenanceCommands(std::vector<Command>& out);  // backup <service> NAME
 
 }  // namespace aftersales::ctl
 

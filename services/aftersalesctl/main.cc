@@ -66,6 +66,7 @@ std::vector<Command>& Commands() {
     AddDispatchCommands(*c);
     AddComplaintCommands(*c);
     AddSatisfactionCommands(*c);
+    AddMaintenanceCommands(*c);
     return c;
   }();
   return *commands;

@@ -210,6 +210,31 @@ TEST_CASE("bad checkpoint requests are refused and write nothing") {
   CHECK(testing::HealthStatus(s.intake->channel(), "") == 1);
 }
 
+TEST_CASE("aftersalesctl backup takes a checkpoint as admin and reports refusals") {
+  testing::TempDir scratch;
+  const std::string root = scratch.Sub("backups");
+  BackupSuite s({Flag("backup_dir", root)});
+  s.Create("one");
+  auto ctl = [&](const std::string& who, const std::string& name) {
+    testing::ChildProcess p({testing::ServiceBinary("aftersalesctl"),
+                             "--intake=" + s.intake->address(), "--token=" + s.token(who),
+                             "--json", "backup", "intake", name},
+                            scratch.Sub("ctl-" + who + ".log"));
+    return p.Wait();
+  };
+  CHECK(ctl("admin", "via-cli") == 0);
+  CHECK(fs::exists(fs::path(root) / "via-cli" / "CURRENT"));
+  CHECK(testing::ReadFileOrEmpty(scratch.Sub("ctl-admin.log")).find("\"headSeq\"") !=
+        std::string::npos);
+  CHECK(ctl("agent", "by-agent") == 1);
+  CHECK(testing::ReadFileOrEmpty(scratch.Sub("ctl-agent.log")).find("PERMISSION_DENIED") !=
+        std::string::npos);
+  CHECK(ctl("admin", "../out") == 1);
+  CHECK(ctl("admin", "via-cli") == 1);
+  CHECK(!fs::exists(fs::path(root) / "by-agent"));
+  CHECK(!fs::exists(scratch.Sub("out")));
+}
+
 TEST_CASE("without --backup_dir checkpoints are disabled") {
   BackupSuite s;
   v1::CheckpointReply reply;

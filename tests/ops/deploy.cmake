@@ -32,4 +32,4 @@ endif()
 
 # Backup and restore through Maintenance.Checkpoint, on a real intake process.
 aftersales_test(backup_test ops/backup_test.cc)
-add_dependencies(backup_test intake)
+add_dependencies(backup_test intake aftersalesctl)
