@@ -182,8 +182,8 @@ spec:
           secretName: @SVC@-tls
           defaultMode: 0440
       # The five policies, from deploy/policies/ (kustomization.yaml there).
-      # An update reaches the pod within about a minute; SIGHUP or the
-      # ReloadPolicy RPC then activates it.
+      # A changed policy gets a new ConfigMap name (kustomize's hash suffix),
+      # so applying the overlay restarts the pod with it.
       - name: policies
         configMap:
           name: aftersales-policies

@@ -8,7 +8,8 @@ checks what the rendered manifests do, not how they are written:
   read-only container, the tokens Secret and its TLS Secret mounted where its
   flags point, and only flags its binary defines;
 - each has a ClusterIP and a headless Service, a PodDisruptionBudget and a
-  NetworkPolicy selecting its pods;
+  NetworkPolicy selecting its pods; a ServiceMonitor scrapes each once with
+  job = the service name;
 - the NetworkPolicies admit exactly the peers of deploy/k8s/peers.tsv (in and
   out), the peer addresses in the pods are exactly those, and peers.tsv is
   exactly the set of peers each services/<name>/main.cc consumes;
@@ -261,6 +262,20 @@ def check_cell(name, docs, source, pairs, flags):
                           f"{where}: metrics open to pods of the cell")
             for rule in pol.get("egress", []):
                 check(rule.get("to") and rule.get("ports"), f"{where}: an egress rule open to all")
+    # A ServiceMonitor, where a cell has one, scrapes each service once with
+    # job = the service's name (what the rules and dashboards select on).
+    for sm in by_kind(docs, "ServiceMonitor").values():
+        where = f"{name}/ServiceMonitor {sm['metadata']['name']}"
+        spec = sm["spec"]
+        check(spec.get("jobLabel") == "app.kubernetes.io/name", f"{where}: job is not the service name")
+        scraped = [v for v in services.values()
+                   if selects(spec["selector"], v["metadata"].get("labels", {}))]
+        names = sorted(v["metadata"]["labels"].get("app.kubernetes.io/name") for v in scraped)
+        check(names == sorted(SERVICES), f"{where}: scrapes {names}")
+        ports = {e.get("port") for e in spec.get("endpoints", [])}
+        for v in scraped:
+            check(ports <= {p["name"] for p in v["spec"]["ports"]},
+                  f"{where}: {v['metadata']['name']} lacks port {ports}")
     return sts
 
 
