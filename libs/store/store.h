@@ -122,6 +122,10 @@ class Store {
   // Stripe locks for read-check-write sequences on this store's keys.
   KeyLocks& locks() { return locks_; }
 
+  // The tamper-evident audit log every Commit appends to (store/audit_log.h);
+  // nullptr when Options::audit is off.
+  AuditLog* audit() const { return audit_.get(); }
+
   const std::string& path() const { return path_; }
 
   // Writes a consistent, openable copy of the whole database to `dir` while
@@ -132,7 +136,7 @@ class Store {
 
  private:
   Store() = default;
-  absl::Status Write(rocksdb::WriteBatch* batch);
+  absl::Status Write(rocksdb::WriteBatch* batch, absl::string_view principal = "");
 
   std::string path_;
   bool sync_ = true;
