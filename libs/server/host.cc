@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/audit_admin.h"
 #include "server/flags.h"
 #include "server/maintenance_admin.h"
 #include "server/metrics_interceptor.h"
@@ -109,6 +110,10 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
 
   host->event_stream_ = std::make_unique<events::EventStreamService>(
       host->store_.get(), &host->tokens_, &host->stop_);
+  if (host->store_->audit() != nullptr) {  // tamper evidence (docs/audit.md)
+    host->services_.push_back(std::make_unique<AuditLogService>(
+        spec.name, host->store_.get(), &host->tokens_, host->registry_.get()));
+  }
   host->services_.push_back(std::make_unique<MaintenanceService>(
       spec.name, host->store_.get(), &host->tokens_, host->clock_.get(),
       MaintenanceService::BackupRootFlag()));
