@@ -33,3 +33,7 @@ endif()
 # Backup and restore through Maintenance.Checkpoint, on a real intake process.
 aftersales_test(backup_test ops/backup_test.cc)
 add_dependencies(backup_test intake aftersalesctl)
+
+# The cell overlays' policy copies start the real services.
+aftersales_test(k8s_policy_test ops/k8s_policy_test.cc)
+add_dependencies(k8s_policy_test intake dispatch parts complaint satisfaction)
