@@ -52,7 +52,7 @@ ABSL_FLAG(std::string, complaint, "127.0.0.1:7104", "complaint address");
 ABSL_FLAG(std::string, satisfaction, "127.0.0.1:7105", "satisfaction address");
 ABSL_FLAG(std::string, tokens, "", "plain tokens file: 'name token' per line (admin, agent, app)");
 ABSL_FLAG(int, engineers, 3000, "engineers in the city");
-ABSL_FLAG(int, orders, 6000, "orders of a normal day (a heat wave adds 2x its AC orders)");
+ABSL_FLAG(int, orders, 10000, "orders of a normal day (a heat wave adds 2x its AC orders)");
 ABSL_FLAG(std::string, day, "normal", "normal | heatwave");
 ABSL_FLAG(uint64_t, seed, 20260720, "seed of the city and of the order stream");
 ABSL_FLAG(int, step_minutes, 2, "simulated minutes per clock step");

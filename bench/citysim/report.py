@@ -28,6 +28,7 @@ def rows(runs):
         for c in CLOCKS:
             row[c] = sla[c]["compliance"]
             row[c + "_decided"] = sla[c]["met"] + sla[c]["breached"]
+            row[c + "_counts"] = f"{sla[c]['met']} / {sla[c]['breached']} / {sla[c]['running']}"
         row.update({
             "travel_km_mean": t["km_mean"], "travel_km_p90": t["km_p90"],
             "travel_min_mean": t["minutes_mean"],
@@ -48,21 +49,32 @@ def rows(runs):
 
 
 def markdown(table):
-    head = ("| day | dispatch | orders | first contact | dispatch | arrival | resolution | "
-            "follow-up | travel km mean / p90 | travel min mean | jobs Gini | busy Gini | "
-            "busy p90/p10 | busy share of shift | engineers without jobs | never assigned | "
-            "assigned, not reached | first-offer accept | real s |")
-    sep = "|" + "---|" * 20
-    lines = [head, sep]
-    for r in table:
-        ratio = f"{r['busy_p90_p10']:.2f}" if r["busy_p90_p10"] else "∞ (p10 = 0)"
-        lines.append(
-            f"| {r['day']} | {r['policy']} | {r['orders']} | "
-            + " | ".join(pct(r[c]) for c in CLOCKS)
-            + f" | {r['travel_km_mean']:.2f} / {r['travel_km_p90']:.2f} | {r['travel_min_mean']:.1f}"
-            f" | {r['jobs_gini']:.3f} | {r['busy_gini']:.3f} | {ratio} | {pct(r['busy_share'])}"
-            f" | {r['idle_engineers']} | {r['never_assigned']} | {r['assigned_not_reached']}"
-            f" | {pct(r['first_offer'])} | {r['real_s']:.0f} |")
+    """One column per run (day / policy), one row per figure."""
+    def ratio(r):
+        return f"{r['busy_p90_p10']:.2f}" if r["busy_p90_p10"] else "∞ (p10 = 0)"
+    figures = [("orders", lambda r: str(r["orders"]))]
+    figures += [(f"SLA {c.replace('_', ' ')} compliance", lambda r, c=c: pct(r[c]))
+                for c in CLOCKS]
+    figures += [(f"{c.replace('_', ' ')} clocks met / breached / running at 21:00",
+                 lambda r, c=c: r[c + "_counts"]) for c in ("arrival", "resolution")]
+    figures += [
+        ("travel per order, km (mean / p90)",
+         lambda r: f"{r['travel_km_mean']:.2f} / {r['travel_km_p90']:.2f}"),
+        ("travel per order, min (mean)", lambda r: f"{r['travel_min_mean']:.1f}"),
+        ("jobs per engineer, Gini", lambda r: f"{r['jobs_gini']:.3f}"),
+        ("busy hours per engineer, Gini", lambda r: f"{r['busy_gini']:.3f}"),
+        ("busy hours p90 / p10", ratio),
+        ("busy share of shift (mean)", lambda r: pct(r["busy_share"])),
+        ("engineers without a job", lambda r: str(r["idle_engineers"])),
+        ("orders never assigned", lambda r: str(r["never_assigned"])),
+        ("orders assigned, not reached by 21:00", lambda r: str(r["assigned_not_reached"])),
+        ("accepted at the first offer", lambda r: pct(r["first_offer"])),
+        ("real seconds", lambda r: f"{r['real_s']:.0f}"),
+    ]
+    lines = ["| | " + " | ".join(f"{r['day']} / {r['policy']}" for r in table) + " |",
+             "|---|" + "---|" * len(table)]
+    for name, fn in figures:
+        lines.append(f"| {name} | " + " | ".join(fn(r) for r in table) + " |")
     return "\n".join(lines) + "\n"
 
 

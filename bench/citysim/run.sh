@@ -10,7 +10,7 @@
 #                        [--policies "suite nearest"] [--step MIN] [--threads N]
 #                        [--out DIR] [--build-dir DIR] [--no-build] [--smoke]
 #
-#   --orders N   orders of a normal day (default 6000); a heat wave adds 2x its
+#   --orders N   orders of a normal day (default 10000); a heat wave adds 2x its
 #                air-conditioner orders (3x AC)
 #   --smoke      the ctest smoke test: 50 engineers, 100 orders, normal day,
 #                5-min steps, both policies, then report.py --check
@@ -21,7 +21,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 engineers=3000
-orders=6000
+orders=10000
 seed=20260720
 days="normal heatwave"
 policies="suite nearest"
@@ -156,6 +156,9 @@ start_suite() {  # policy name, run directory
       [[ "$peer" == "$s" ]] || args+=(--"${peer}_addr=127.0.0.1:${grpc_port[$peer]}")
     done
     mkdir -p "$dir/$s"
+    # A shared build tree may be relinking a binary right now: wait for it.
+    local w=0
+    while [[ ! -x "$build_dir/services/$s/$s" ]] && ((w < 300)); do sleep 1; w=$((w + 1)); done
     "$build_dir/services/$s/$s" "${args[@]}" >"$dir/$s.log" 2>&1 </dev/null &
     pid_of[$s]=$!
     started+=("$s")
@@ -188,7 +191,7 @@ for day in $days; do
       --parts="127.0.0.1:${grpc_port[parts]}" --complaint="127.0.0.1:${grpc_port[complaint]}" \
       --satisfaction="127.0.0.1:${grpc_port[satisfaction]}" --tokens="$tokens_plain" \
       --engineers="$engineers" --orders="$orders" --seed="$seed" --day="$day" \
-      --step_minutes="$step" --threads="$threads" --label="$policy" --out="$json" \
+      --step_minutes="$step" --threads="$threads" --label="$policy" --out="$json" --verbose \
       >"$dir/citysim.log" 2>&1 || rc=$?
     cp "$dir/citysim.log" "$out/$day-$policy.log"
     head -n 1 "$dir/citysim.log"
