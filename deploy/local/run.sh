@@ -170,6 +170,15 @@ elif [[ ! -f "$tokens_plain" || ! -f "$tokens_file" || ! -f "$service_token" ]];
   die "$secrets is incomplete (want tokens.plain, tokens.txt, service.token); remove it to create a new token set"
 fi
 
+# Key-encryption key for PII at rest (docs/security.md "Keys"): created once,
+# beside the tokens, never in a data directory. The services refuse to start
+# with another key than the one that wrapped their customer keys.
+pii_key="$secrets/pii.key"
+if [[ ! -f "$pii_key" ]]; then
+  (umask 077 && new_token >"$pii_key.new" && mv "$pii_key.new" "$pii_key")
+  say "created the PII key-encryption key $pii_key"
+fi
+
 # ---- process supervision ------------------------------------------------------
 declare -A pid_of
 started=()   # services in start order
@@ -276,6 +285,7 @@ start_service() {
     --data_dir="$var/$s"
     --tokens_file="$tokens_file"
     --service_token_file="$service_token"
+    --pii_key_file="$pii_key"
     --port_file="$ports"
   )
   # Services with a versioned policy load it from deploy/policies/.

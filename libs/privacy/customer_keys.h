@@ -15,6 +15,9 @@
 
 namespace aftersales::privacy {
 
+// The column family every PII-holding service adds for its customer keys.
+inline constexpr char kCustomerKeysFamily[] = "customer_keys";
+
 // A service's key-encryption key: 32 random bytes kept in a file in the
 // secrets directory as 64 hex digits (never in the data directory).
 struct Kek {

@@ -21,9 +21,6 @@ class ServiceHost;
 
 namespace aftersales::privacy {
 
-// The column family every PII-holding service adds for its customer keys.
-inline constexpr char kCustomerKeysFamily[] = "customer_keys";
-
 // Opens the service's customer keys (family kCustomerKeysFamily) with the
 // KEK the flags name, re-wrapping on rotation; the result is owned by `host`.
 absl::StatusOr<CustomerKeys*> OpenServiceKeys(server::ServiceHost& host);

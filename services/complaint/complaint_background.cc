@@ -54,21 +54,26 @@ std::string DetractorText(const v1::DetractorDetected& d, const std::string& com
   return absl::StrCat("满意度回访差评，系统自动投诉 / auto-filed from ", scores);
 }
 
-// SPEC §8 erasure: the customer's free texts complaint keeps (complaint
-// text, appeal reasons, step notes) are overwritten; ids, grades, clocks and
-// findings stay for the KPIs.
+// SPEC §8 erasure: the customer's data key is deleted (crypto-shredding the
+// sealed complaint texts) and the free texts complaint keeps in clear
+// (appeal reasons, step notes) are overwritten; ids, grades, clocks and
+// findings stay for the KPIs. Reports what it erased as CustomerErased.
 absl::Status EraseCustomerTexts(ComplaintCore& core, store::Batch& batch,
-                                const std::string& customer_id) {
+                                const v1::CustomerErasureRequested& request) {
+  const std::string& customer_id = request.customer_id();
   if (customer_id.empty()) return absl::InvalidArgumentError("event has no customer id");
   auto all = core.repo().ByCustomerSince(customer_id, absl::InfinitePast(), 100000);
   if (!all.ok()) return all.status();
-  std::vector<std::string> keys;
+  std::vector<std::string> keys = {"erasure/" + customer_id};
   for (const auto& c : *all) keys.push_back("complaint/" + c.complaint_id);
-  if (keys.empty()) return absl::OkStatus();
   batch.HoldUntilDone(core.repo().store().locks().Lock(keys));  // one call: no nested locks
   auto policy = core.policy().Current();
   const absl::Time now = core.host().clock().Now();
+  int64_t sealed = 0;
   for (const auto& earlier : *all) {
+    auto has = core.repo().HasSealedPii(earlier.complaint_id);
+    if (!has.ok()) return has.status();
+    sealed += *has ? 1 : 0;
     auto loaded = core.repo().Get(earlier.complaint_id);
     if (!loaded.ok()) return loaded.status();
     if (!loaded->has_value() || (*loaded)->text() == kErasedText) continue;
@@ -80,8 +85,30 @@ absl::Status EraseCustomerTexts(ComplaintCore& core, store::Batch& batch,
     }
     after.set_version(after.version() + 1);
     *after.mutable_updated_at() = rpc::ToProto(now);
-    core.repo().Stage(batch, &**loaded, after, domain::NextSweep(after, *policy), {});
+    if (absl::Status s =
+            core.repo().Stage(batch, &**loaded, after, domain::NextSweep(after, *policy), {});
+        !s.ok()) {
+      return s;
+    }
   }
+  // After the overwrites (which seal with the current key): shred the key.
+  if (auto erased = core.repo().keys().Erase(batch, customer_id, now); !erased.ok()) {
+    return erased.status();
+  }
+  v1::Event done;
+  done.set_producer("complaint");
+  *done.mutable_occurred_at() = rpc::ToProto(now);
+  done.set_subject_id(customer_id);
+  auto* d = done.mutable_customer_erased();
+  d->set_customer_id(customer_id);
+  d->set_request_id(request.request_id());
+  d->set_service("complaint");
+  auto* item = d->add_items();
+  item->set_service("complaint");
+  item->set_record_kind("complaint.text");
+  item->set_count(sealed);
+  *d->mutable_erased_at() = rpc::ToProto(now);
+  batch.AppendEvent(done);
   return absl::OkStatus();
 }
 
@@ -139,7 +166,7 @@ absl::Status ApplyIntakeEvent(ComplaintCore& core, const v1::Event& e, store::Ba
       });
     }
     case v1::Event::kCustomerErasureRequested:
-      return EraseCustomerTexts(core, batch, e.customer_erasure_requested().customer_id());
+      return EraseCustomerTexts(core, batch, e.customer_erasure_requested());
     default:
       return absl::OkStatus();  // not complaint's concern
   }

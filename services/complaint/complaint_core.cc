@@ -31,9 +31,10 @@ v1::CustomerTier ResolveTier(v1::CustomerTier requested, const v1::LinkedOrderCo
 }  // namespace
 
 ComplaintCore::ComplaintCore(server::ServiceHost& host,
-                             std::unique_ptr<ComplaintPolicyHolder> policy)
+                             std::unique_ptr<ComplaintPolicyHolder> policy,
+                             privacy::CustomerKeys* keys)
     : host_(host),
-      repo_(&host.store()),
+      repo_(&host.store(), keys),
       policy_(std::move(policy)),
       metrics_(host.registry()) {}
 
@@ -146,7 +147,11 @@ absl::StatusOr<ComplaintCore::Filed> ComplaintCore::FileInto(
   domain::Context ctx{now, actor, policy.get()};
   domain::Change change = domain::FileNew(request, NewComplaintId(), grading, in.order, ctx);
   const v1::Complaint& c = change.complaint;
-  repo_.Stage(batch, nullptr, c, domain::NextSweep(c, *policy), change.events);
+  if (absl::Status s = repo_.Stage(batch, nullptr, c, domain::NextSweep(c, *policy),
+                                   change.events);
+      !s.ok()) {
+    return s;
+  }
   repo_.idempotency().Remember(batch, key, fingerprint, c.complaint_id(), now);
 
   // Mass impact reaches back: the earlier complaints of the cluster get the
@@ -207,8 +212,12 @@ absl::StatusOr<v1::Complaint> ComplaintCore::Update(
   if (!change.ok()) return change.status();
   store::Batch batch;
   if (change->changed) {
-    repo_.Stage(batch, &before, change->complaint, domain::NextSweep(change->complaint, *policy),
-                change->events);
+    if (absl::Status s = repo_.Stage(batch, &before, change->complaint,
+                                     domain::NextSweep(change->complaint, *policy),
+                                     change->events);
+        !s.ok()) {
+      return s;
+    }
   }
   if (extra) extra(batch, *change);
   if (!batch.empty()) {
@@ -233,7 +242,11 @@ absl::Status ComplaintCore::SweepOne(const ComplaintRepository::DueRow& due) {
                         policy.get()};
     domain::Change change = domain::Sweep(before, ctx);
     const v1::Complaint& after = change.changed ? change.complaint : before;
-    repo_.Stage(batch, &before, after, domain::NextSweep(after, *policy), change.events);
+    if (absl::Status s = repo_.Stage(batch, &before, after, domain::NextSweep(after, *policy),
+                                     change.events);
+        !s.ok()) {
+      return s;
+    }
     if (absl::Status s = repo_.store().Commit(batch); !s.ok()) return s;
     metrics_.Observe(&before, change);
     return absl::OkStatus();

@@ -23,7 +23,9 @@ using ComplaintPolicyHolder = server::PolicyHolder<v1::ComplaintPolicy>;
 // and the one way an existing complaint changes (under its lock, one batch).
 class ComplaintCore {
  public:
-  ComplaintCore(server::ServiceHost& host, std::unique_ptr<ComplaintPolicyHolder> policy);
+  // `keys`: the customer data keys PII is sealed with (privacy::OpenServiceKeys).
+  ComplaintCore(server::ServiceHost& host, std::unique_ptr<ComplaintPolicyHolder> policy,
+                privacy::CustomerKeys* keys);
 
   server::ServiceHost& host() { return host_; }
   ComplaintRepository& repo() { return repo_; }

@@ -18,6 +18,7 @@ constexpr char kSweepIndex[] = "sweep_index";
 constexpr char kSweepAt[] = "sweep_at";  // complaint id -> its deadline row
 constexpr char kFloorQueue[] = "floor_queue";
 constexpr char kOrderContext[] = "order_context";
+constexpr char kSealedPii[] = "sealed_pii";
 constexpr char kOrderIndex[] = "order_index";
 
 uint64_t Micros(absl::Time t) {
@@ -81,8 +82,12 @@ bool Matches(const v1::Complaint& c, const v1::ListComplaintsRequest& f) {
 
 }  // namespace
 
-ComplaintRepository::ComplaintRepository(store::Store* store)
+ComplaintRepository::ComplaintRepository(store::Store* store, privacy::CustomerKeys* keys)
     : store_(store),
+      keys_(keys),
+      sealed_(store, kSealedPii, "complaint", keys,
+              {"text", "customer.display_name", "customer.masked_phone"},
+              "[erased at the customer's request]"),
       complaints_(store, kComplaints),
       idempotency_(store, kIdempotency),
       order_context_(store, kOrderContext),
@@ -93,19 +98,28 @@ ComplaintRepository::ComplaintRepository(store::Store* store)
       sweep_at_(store->Family(kSweepAt)) {}
 
 std::vector<std::string> ComplaintRepository::ColumnFamilies() {
-  return {kComplaints, kIdempotency,  kComplaintIndex, kSweepIndex,
-          kSweepAt,    kFloorQueue,   kOrderContext,   kOrderIndex};
+  return {kComplaints, kIdempotency,  kComplaintIndex, kSweepIndex, kSweepAt,
+          kFloorQueue, kOrderContext, kOrderIndex,     kSealedPii,  privacy::kCustomerKeysFamily};
 }
 
 absl::StatusOr<std::optional<v1::Complaint>> ComplaintRepository::Get(
     const std::string& complaint_id) const {
-  return complaints_.Get(complaint_id);
+  auto c = complaints_.Get(complaint_id);
+  if (!c.ok() || !c->has_value()) return c;
+  if (absl::Status s = sealed_.Open(complaint_id, **c); !s.ok()) return s;
+  return c;
 }
 
-void ComplaintRepository::Stage(store::Batch& batch, const v1::Complaint* before,
-                                const v1::Complaint& after, absl::Time next_sweep,
-                                const std::vector<v1::Event>& events) {
-  complaints_.Put(batch, after.complaint_id(), after);
+absl::Status ComplaintRepository::Stage(store::Batch& batch, const v1::Complaint* before,
+                                        const v1::Complaint& after, absl::Time next_sweep,
+                                        const std::vector<v1::Event>& events) {
+  v1::Complaint stored = after;
+  if (absl::Status s = sealed_.Seal(batch, after.complaint_id(), after.customer().customer_id(),
+                                    stored, before, rpc::FromProto(after.updated_at()));
+      !s.ok()) {
+    return s;
+  }
+  complaints_.Put(batch, after.complaint_id(), stored);
   const std::set<std::string> old_rows = before ? IndexRows(*before) : std::set<std::string>();
   const std::set<std::string> new_rows = IndexRows(after);
   for (const auto& r : old_rows) {
@@ -127,6 +141,7 @@ void ComplaintRepository::Stage(store::Batch& batch, const v1::Complaint* before
     batch.Put(sweep_at_, after.complaint_id(), row);
   }
   for (const auto& e : events) batch.AppendEvent(e);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<domain::EarlierComplaint>> ComplaintRepository::Since(
@@ -281,12 +296,18 @@ absl::StatusOr<ComplaintRepository::Page> ComplaintRepository::List(
         ++examined;
         last_row = std::string(row);
         if (row.size() <= prefix.size() + 8) return true;
-        auto c = complaints_.Get(row.substr(prefix.size() + 8));
+        const std::string id(row.substr(prefix.size() + 8));
+        auto c = complaints_.Get(id);
         if (!c.ok()) {
           read_status = c.status();
           return false;
         }
+        // Filters and visibility never look at PII: open only what is returned.
         if (c->has_value() && Matches(**c, f) && visible(**c)) {
+          if (absl::Status opened = sealed_.Open(id, **c); !opened.ok()) {
+            read_status = opened;
+            return false;
+          }
           page.complaints.push_back(**c);
         }
         return true;

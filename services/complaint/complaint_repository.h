@@ -10,6 +10,8 @@
 #include "absl/time/time.h"
 #include "aftersales/v1/complaint.pb.h"
 #include "complaint/domain/grading.h"
+#include "privacy/customer_keys.h"
+#include "privacy/sealed_fields.h"
 #include "store/idempotency.h"
 #include "store/store.h"
 
@@ -24,7 +26,9 @@ namespace aftersales::complaint {
 // disagree with the records.
 class ComplaintRepository {
  public:
-  explicit ComplaintRepository(store::Store* store);
+  // The complaint text (the customer's words) and masked customer view are
+  // sealed with the customer's data key (`keys`) in their own row (SPEC §8).
+  ComplaintRepository(store::Store* store, privacy::CustomerKeys* keys);
   static std::vector<std::string> ColumnFamilies();
 
   store::Store& store() { return *store_; }
@@ -33,8 +37,9 @@ class ComplaintRepository {
   absl::StatusOr<std::optional<v1::Complaint>> Get(const std::string& complaint_id) const;
 
   // Writes `after` (new when `before` is null) with its index rows, its
-  // deadline row at `next_sweep` (none for InfiniteFuture) and `events`.
-  void Stage(store::Batch& batch, const v1::Complaint* before, const v1::Complaint& after,
+  // sealed PII, its deadline row at `next_sweep` (none for InfiniteFuture)
+  // and `events`. Fails only when the customer's key cannot be read.
+  absl::Status Stage(store::Batch& batch, const v1::Complaint* before, const v1::Complaint& after,
              absl::Time next_sweep, const std::vector<v1::Event>& events);
 
   // Complaints of a customer / on an appliance model (ModelKey) created at
@@ -89,12 +94,19 @@ class ComplaintRepository {
                             size_t max_examined = 5000) const;
 
   // Every complaint created in [start, end), newest first, until `visit`
-  // returns false.
+  // returns false. For statistics: the PII fields are not restored.
   absl::Status ForEachCreated(absl::Time start, absl::Time end,
                               const std::function<bool(const v1::Complaint&)>& visit) const;
 
   // Number of complaints in each state (index rows only).
   absl::StatusOr<std::vector<std::pair<v1::ComplaintState, int64_t>>> CountByState() const;
+
+  // Whether a complaint holds sealed PII.
+  // The customer data keys (erasure shreds one).
+  privacy::CustomerKeys& keys() { return *keys_; }
+  absl::StatusOr<bool> HasSealedPii(const std::string& complaint_id) const {
+    return sealed_.Has(complaint_id);
+  }
 
  private:
   absl::StatusOr<std::vector<domain::EarlierComplaint>> Since(absl::string_view dimension,
@@ -103,6 +115,8 @@ class ComplaintRepository {
                                                               size_t limit) const;
 
   store::Store* store_;
+  privacy::CustomerKeys* keys_;
+  privacy::SealedFields sealed_;
   store::Table<v1::Complaint> complaints_;
   store::IdempotencyKeys idempotency_;
   store::Table<v1::LinkedOrderContext> order_context_;

@@ -9,6 +9,7 @@
 #include "complaint/domain/policy.h"
 #include "rpc/rpc.h"
 #include "server/flags.h"
+#include "privacy/key_flags.h"
 #include "server/host.h"
 
 ABSL_FLAG(std::string, policy_file, "",
@@ -50,8 +51,10 @@ int main(int argc, char** argv) {
         auto policy = complaint::ComplaintPolicyHolder::Load(
             path, complaint::domain::ParseComplaintPolicy, host.clock().Now());
         if (!policy.ok()) return policy.status();
-        auto* core =
-            host.Own(std::make_unique<complaint::ComplaintCore>(host, *std::move(policy)));
+        auto keys = privacy::OpenServiceKeys(host);
+        if (!keys.ok()) return keys.status();
+        auto* core = host.Own(
+            std::make_unique<complaint::ComplaintCore>(host, *std::move(policy), *keys));
         if (absl::Status s = core->InitMetrics(); !s.ok()) return s;
         host.AddService(std::make_unique<complaint::ComplaintServiceImpl>(core));
         host.OnReload([core, &host] {

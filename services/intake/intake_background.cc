@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "intake/domain/compensation.h"
 #include "intake/domain/lifecycle.h"
+#include "intake/intake_privacy.h"
 #include "rpc/rpc.h"
 
 namespace aftersales::intake {
@@ -84,6 +85,7 @@ absl::Status ApplyPartsEvent(IntakeCore& core, const v1::Event& e, store::Batch&
 
 absl::Status ApplyComplaintEvent(IntakeCore& core, const v1::Event& e,
                                  store::Batch& batch) {
+  if (e.has_customer_erased()) return ApplyErasureConfirmation(core, e, batch);
   if (e.has_complaint_filed() && !e.complaint_filed().order_id().empty()) {
     return StageChange(core, batch, e.complaint_filed().order_id(), e,
                        [&](const v1::WorkOrder& o, const domain::Context& ctx) {
@@ -138,6 +140,7 @@ absl::Status ApplyComplaintEvent(IntakeCore& core, const v1::Event& e,
 
 absl::Status ApplySatisfactionEvent(IntakeCore& core, const v1::Event& e,
                                     store::Batch& batch) {
+  if (e.has_customer_erased()) return ApplyErasureConfirmation(core, e, batch);
   if (e.has_problem_not_solved()) {
     const auto& p = e.problem_not_solved();
     return StageChange(core, batch, p.order_id(), e,

@@ -5,9 +5,10 @@
 namespace aftersales::intake {
 
 IntakeCore::IntakeCore(server::ServiceHost& host,
-                       std::unique_ptr<IntakePolicyHolder> policy)
+                       std::unique_ptr<IntakePolicyHolder> policy,
+                       privacy::CustomerKeys* keys)
     : host_(host),
-      repo_(&host.store()),
+      repo_(&host.store(), keys),
       policy_(std::move(policy)),
       metrics_(host.registry()) {}
 
@@ -34,8 +35,12 @@ absl::StatusOr<v1::WorkOrder> IntakeCore::Update(
   auto change = fn(before, *policy);
   if (!change.ok()) return change.status();
   store::Batch batch;
-  repo_.Stage(batch, &before, change->order, domain::NextSweep(change->order, *policy),
-              change->events, change->compensations);
+  if (absl::Status s = repo_.Stage(batch, &before, change->order,
+                                   domain::NextSweep(change->order, *policy), change->events,
+                                   change->compensations);
+      !s.ok()) {
+    return s;
+  }
   if (extra) extra(batch, change->order);
   if (absl::Status s = repo_.store().Commit(batch); !s.ok()) return s;
   metrics_.Observe(&before, change->order, change->events);
@@ -52,8 +57,12 @@ absl::Status IntakeCore::Stage(store::Batch& batch, const std::string& order_id,
   const v1::WorkOrder& before = **loaded;
   auto change = fn(before, *policy);
   if (!change.ok()) return change.status();
-  repo_.Stage(batch, &before, change->order, domain::NextSweep(change->order, *policy),
-              change->events, change->compensations);
+  if (absl::Status s = repo_.Stage(batch, &before, change->order,
+                                   domain::NextSweep(change->order, *policy), change->events,
+                                   change->compensations);
+      !s.ok()) {
+    return s;
+  }
   metrics_.Observe(&before, change->order, change->events);
   return absl::OkStatus();
 }

@@ -22,7 +22,9 @@ using IntakePolicyHolder = server::PolicyHolder<v1::IntakePolicy>;
 // changes — under its lock, in one synced batch with its events.
 class IntakeCore {
  public:
-  IntakeCore(server::ServiceHost& host, std::unique_ptr<IntakePolicyHolder> policy);
+  // `keys`: the customer data keys PII is sealed with (privacy::OpenServiceKeys).
+  IntakeCore(server::ServiceHost& host, std::unique_ptr<IntakePolicyHolder> policy,
+             privacy::CustomerKeys* keys);
 
   server::ServiceHost& host() { return host_; }
   OrderRepository& repo() { return repo_; }

@@ -10,6 +10,7 @@
 #include "intake/domain/order.h"
 #include "intake/domain/policy.h"
 #include "intake/domain/priority.h"
+#include "intake/intake_privacy.h"
 #include "rpc/paging.h"
 #include "rpc/rpc.h"
 #include "server/policy_holder.h"
@@ -191,6 +192,7 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
   RPC_RETURN_IF_ERROR(principal.status());
   const absl::Time now = core_->host().clock().Now();
   RPC_RETURN_IF_ERROR(domain::ValidateCreateOrder(*request, now));
+  RPC_RETURN_IF_ERROR(RequireMediaConsent(*request));
 
   v1::CreateOrderRequest body = *request;
   body.clear_request_id();
@@ -271,7 +273,8 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
     right->set_consumed_by_order_id(order.order_id());
     ledger.push_back(*right);
   }
-  repo.Stage(batch, nullptr, order, domain::NextSweep(order, *policy), events, ledger);
+  RPC_RETURN_IF_ERROR(
+      repo.Stage(batch, nullptr, order, domain::NextSweep(order, *policy), events, ledger));
   repo.idempotency().Remember(batch, key, fingerprint, order.order_id(), now);
 
   // The reworked order learns of its rework and the repair's warranty doubles.
@@ -310,8 +313,9 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
       }
       reworked_after.set_version(reworked_after.version() + 1);
       *reworked_after.mutable_updated_at() = rpc::ToProto(now);
-      repo.Stage(batch, &*reworked_before, reworked_after,
-                 domain::NextSweep(reworked_after, *policy), reworked_events, grant);
+      RPC_RETURN_IF_ERROR(repo.Stage(batch, &*reworked_before, reworked_after,
+                                     domain::NextSweep(reworked_after, *policy),
+                                     reworked_events, grant));
     }
   }
   RPC_RETURN_IF_ERROR(repo.store().Commit(batch));

@@ -56,6 +56,22 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
                                  v1::CustomerLedger* response) override;
   grpc::Status GetPolicy(grpc::ServerContext* context, const v1::GetPolicyRequest* request,
                          v1::IntakePolicySnapshot* response) override;
+  // Consents and erasure (SPEC §8): intake_privacy.cc.
+  grpc::Status RecordConsent(grpc::ServerContext* context,
+                             const v1::RecordConsentRequest* request,
+                             v1::ConsentRecord* response) override;
+  grpc::Status WithdrawConsent(grpc::ServerContext* context,
+                               const v1::WithdrawConsentRequest* request,
+                               v1::ConsentRecord* response) override;
+  grpc::Status ListConsents(grpc::ServerContext* context,
+                            const v1::ListConsentsRequest* request,
+                            v1::ListConsentsResponse* response) override;
+  grpc::Status EraseCustomer(grpc::ServerContext* context,
+                             const v1::EraseCustomerRequest* request,
+                             v1::ErasureReport* response) override;
+  grpc::Status GetErasureReport(grpc::ServerContext* context,
+                                const v1::GetErasureReportRequest* request,
+                                v1::ErasureReport* response) override;
   grpc::Status ReloadPolicy(grpc::ServerContext* context,
                             const v1::ReloadPolicyRequest* request,
                             v1::ReloadPolicyResponse* response) override;

@@ -3,6 +3,7 @@
 #include "intake/domain/policy.h"
 #include "intake/intake_background.h"
 #include "intake/intake_service.h"
+#include "privacy/key_flags.h"
 #include "server/host.h"
 
 ABSL_FLAG(std::string, policy_file, "",
@@ -19,7 +20,10 @@ int main(int argc, char** argv) {
         auto policy = intake::IntakePolicyHolder::Load(
             path, intake::domain::ParseIntakePolicy, host.clock().Now());
         if (!policy.ok()) return policy.status();
-        auto* core = host.Own(std::make_unique<intake::IntakeCore>(host, *std::move(policy)));
+        auto keys = privacy::OpenServiceKeys(host);
+        if (!keys.ok()) return keys.status();
+        auto* core = host.Own(
+            std::make_unique<intake::IntakeCore>(host, *std::move(policy), *keys));
         if (absl::Status s = core->InitMetrics(); !s.ok()) return s;
         host.AddService(std::make_unique<intake::IntakeServiceImpl>(core));
         host.OnReload([core, &host] {

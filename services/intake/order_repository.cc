@@ -18,6 +18,18 @@ constexpr char kOrderIndex[] = "order_index";
 constexpr char kLedgerIndex[] = "ledger_index";
 constexpr char kSweepIndex[] = "sweep_index";
 constexpr char kSweepAt[] = "sweep_at";  // order id -> its sweep index key
+constexpr char kSealedPii[] = "sealed_pii";
+constexpr char kErasures[] = "erasures";  // erasure reports (intake_privacy.cc)
+
+// What of an order is PII (SPEC §8): contact details, the customer's own
+// words, and the masked view derived from them.
+const std::vector<std::string>& PiiPaths() {
+  static const std::vector<std::string> paths = {
+      "contact.name",        "contact.phone",         "contact.full_address",
+      "contact.alt_phone",   "fault.description",     "expectation.text",
+      "customer.display_name", "customer.masked_phone"};
+  return paths;
+}
 
 std::string NewestFirst(const google::protobuf::Timestamp& t) {
   return store::NewestFirstKey(absl::ToUnixMicros(rpc::FromProto(t)));
@@ -97,8 +109,10 @@ bool Matches(const v1::WorkOrder& o, const v1::ListOrdersRequest& f) {
 
 }  // namespace
 
-OrderRepository::OrderRepository(store::Store* store)
+OrderRepository::OrderRepository(store::Store* store, privacy::CustomerKeys* keys)
     : store_(store),
+      keys_(keys),
+      sealed_(store, kSealedPii, "order", keys, PiiPaths()),
       orders_(store, kOrders),
       idempotency_(store, kIdempotency),
       progress_(store, kProgress),
@@ -108,8 +122,9 @@ OrderRepository::OrderRepository(store::Store* store)
       sweep_index_(store->Family(kSweepIndex)) {}
 
 std::vector<std::string> OrderRepository::ColumnFamilies() {
-  return {kOrders,     kIdempotency, kProgress,   kLedger,
-          kOrderIndex, kLedgerIndex, kSweepIndex, kSweepAt};
+  return {kOrders,     kIdempotency, kProgress, kLedger,    kOrderIndex,
+          kLedgerIndex, kSweepIndex, kSweepAt,  kSealedPii, privacy::kCustomerKeysFamily,
+          kErasures};
 }
 
 store::KeyLocks::Guard OrderRepository::Lock(const std::string& order_id) {
@@ -118,14 +133,28 @@ store::KeyLocks::Guard OrderRepository::Lock(const std::string& order_id) {
 
 absl::StatusOr<std::optional<v1::WorkOrder>> OrderRepository::Get(
     const std::string& order_id) const {
-  return orders_.Get(order_id);
+  return Load(order_id);
 }
 
-void OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* before,
-                            const v1::WorkOrder& after, absl::Time next_sweep,
-                            const std::vector<v1::Event>& events,
-                            const std::vector<v1::CompensationEntry>& ledger) {
-  orders_.Put(batch, after.order_id(), after);
+absl::StatusOr<std::optional<v1::WorkOrder>> OrderRepository::Load(
+    absl::string_view order_id) const {
+  auto order = orders_.Get(order_id);
+  if (!order.ok() || !order->has_value()) return order;
+  if (absl::Status s = sealed_.Open(std::string(order_id), **order); !s.ok()) return s;
+  return order;
+}
+
+absl::Status OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* before,
+                                    const v1::WorkOrder& after, absl::Time next_sweep,
+                                    const std::vector<v1::Event>& events,
+                                    const std::vector<v1::CompensationEntry>& ledger) {
+  v1::WorkOrder stored = after;
+  if (absl::Status s = sealed_.Seal(batch, after.order_id(), after.customer_id(), stored,
+                                    before, rpc::FromProto(after.updated_at()));
+      !s.ok()) {
+    return s;
+  }
+  orders_.Put(batch, after.order_id(), stored);
   const std::set<std::string> old_rows =
       before ? OrderIndexRows(*before) : std::set<std::string>();
   const std::set<std::string> new_rows = OrderIndexRows(after);
@@ -138,8 +167,10 @@ void OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* before,
 
   // The sweep row: replace whatever row the order had.
   rocksdb::ColumnFamilyHandle* sweep_at = store_->Family(kSweepAt);
-  auto old_row = store_->Get(sweep_at, after.order_id());
-  if (old_row.ok() && old_row->has_value()) batch.Delete(sweep_index_, **old_row);
+  if (before != nullptr) {  // a new order has no sweep row to replace
+    auto old_row = store_->Get(sweep_at, after.order_id());
+    if (old_row.ok() && old_row->has_value()) batch.Delete(sweep_index_, **old_row);
+  }
   if (next_sweep == absl::InfiniteFuture()) {
     batch.Delete(sweep_at, after.order_id());
   } else {
@@ -153,6 +184,7 @@ void OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* before,
 
   for (const auto& e : events) batch.AppendEvent(e);
   for (const auto& entry : ledger) StageLedgerEntry(batch, entry);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::WorkOrder>> OrderRepository::BySerial(
@@ -167,7 +199,7 @@ absl::StatusOr<std::vector<v1::WorkOrder>> OrderRepository::BySerial(
   if (!s.ok()) return s;
   std::vector<v1::WorkOrder> out;
   for (const auto& id : ids) {
-    auto o = orders_.Get(id);
+    auto o = Load(id);
     if (!o.ok()) return o.status();
     if (o->has_value()) out.push_back(**o);
   }
@@ -294,12 +326,18 @@ absl::StatusOr<OrderRepository::OrderPage> OrderRepository::List(
         }
         ++examined;
         last_row = std::string(row);
-        auto o = orders_.Get(KeyAfter(row, prefix.size()));
+        const std::string id = KeyAfter(row, prefix.size());
+        auto o = orders_.Get(id);
         if (!o.ok()) {
           read_status = o.status();
           return false;
         }
+        // Filters and visibility never look at PII: open only what is returned.
         if (o->has_value() && Matches(**o, f) && visible(**o)) {
+          if (absl::Status opened = sealed_.Open(id, **o); !opened.ok()) {
+            read_status = opened;
+            return false;
+          }
           page.orders.push_back(**o);
         }
         return true;
@@ -308,6 +346,19 @@ absl::StatusOr<OrderRepository::OrderPage> OrderRepository::List(
   if (!read_status.ok()) return read_status;
   if (more) page.last_key = last_row;
   return page;
+}
+
+absl::StatusOr<std::vector<std::string>> OrderRepository::OrderIdsOfCustomer(
+    const std::string& customer_id, size_t limit) const {
+  const std::string prefix = Prefix("customer", customer_id);
+  std::vector<std::string> ids;
+  absl::Status s = store_->Scan(order_index_, prefix, store::PrefixSuccessor(prefix),
+                                [&](absl::string_view row, absl::string_view) {
+                                  ids.push_back(KeyAfter(row, prefix.size()));
+                                  return ids.size() < limit;
+                                });
+  if (!s.ok()) return s;
+  return ids;
 }
 
 }  // namespace aftersales::intake

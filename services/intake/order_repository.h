@@ -11,6 +11,8 @@
 #include "absl/time/time.h"
 #include "aftersales/v1/intake.pb.h"
 #include "intake/domain/lifecycle.h"
+#include "privacy/customer_keys.h"
+#include "privacy/sealed_fields.h"
 #include "store/idempotency.h"
 #include "store/store.h"
 
@@ -21,9 +23,12 @@ namespace aftersales::intake {
 // report results (offline-sync idempotency) and the compensation ledger.
 // Stage() writes an order together with every derived row and the change's
 // events into one batch, so indexes never disagree with the orders.
+// PII (contact, the customer's fault description and expectation, the masked
+// customer view) never reaches the orders table: it is sealed with the
+// customer's data key in its own row and restored on every read (SPEC §8).
 class OrderRepository {
  public:
-  explicit OrderRepository(store::Store* store);
+  OrderRepository(store::Store* store, privacy::CustomerKeys* keys);
   static std::vector<std::string> ColumnFamilies();
 
   store::Store& store() { return *store_; }
@@ -35,8 +40,9 @@ class OrderRepository {
   absl::StatusOr<std::optional<v1::WorkOrder>> Get(const std::string& order_id) const;
 
   // Writes `after` (a new order when `before` is null) with its index rows,
-  // its next sweep time, the change's events and ledger entries.
-  void Stage(store::Batch& batch, const v1::WorkOrder* before,
+  // its sealed PII, its next sweep time, the change's events and ledger
+  // entries. Fails only when the customer's key cannot be read.
+  absl::Status Stage(store::Batch& batch, const v1::WorkOrder* before,
              const v1::WorkOrder& after, absl::Time next_sweep,
              const std::vector<v1::Event>& events,
              const std::vector<v1::CompensationEntry>& ledger);
@@ -84,8 +90,22 @@ class OrderRepository {
                                  const std::string& after_key, size_t limit,
                                  size_t max_examined = 5000) const;
 
+  // Ids of a customer's orders (index rows only), newest first.
+  absl::StatusOr<std::vector<std::string>> OrderIdsOfCustomer(const std::string& customer_id,
+                                                             size_t limit) const;
+  // Whether an order holds sealed PII.
+  absl::StatusOr<bool> HasSealedPii(const std::string& order_id) const {
+    return sealed_.Has(order_id);
+  }
+  privacy::CustomerKeys& keys() { return *keys_; }
+
  private:
+  // An order with its PII restored.
+  absl::StatusOr<std::optional<v1::WorkOrder>> Load(absl::string_view order_id) const;
+
   store::Store* store_;
+  privacy::CustomerKeys* keys_;
+  privacy::SealedFields sealed_;
   store::Table<v1::WorkOrder> orders_;
   store::IdempotencyKeys idempotency_;
   store::Table<v1::ProgressResult> progress_;

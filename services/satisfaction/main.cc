@@ -6,6 +6,7 @@
 #include "satisfaction/domain/policy.h"
 #include "satisfaction/satisfaction_core.h"
 #include "satisfaction/satisfaction_service.h"
+#include "privacy/key_flags.h"
 #include "server/host.h"
 
 ABSL_FLAG(std::string, policy_file, "",
@@ -23,8 +24,10 @@ int main(int argc, char** argv) {
         auto policy = satisfaction::SatisfactionPolicyHolder::Load(
             path, satisfaction::domain::ParseSatisfactionPolicy, host.clock().Now());
         if (!policy.ok()) return policy.status();
-        auto* core = host.Own(
-            std::make_unique<satisfaction::SatisfactionCore>(host, *std::move(policy)));
+        auto keys = privacy::OpenServiceKeys(host);
+        if (!keys.ok()) return keys.status();
+        auto* core = host.Own(std::make_unique<satisfaction::SatisfactionCore>(
+            host, *std::move(policy), *keys));
         host.AddService(std::make_unique<satisfaction::SatisfactionServiceImpl>(core));
         host.OnReload([core, &host] {
           bool changed = false;

@@ -72,9 +72,10 @@ const char* WindowLabel(v1::AggregationWindow w) {
 }  // namespace
 
 SatisfactionCore::SatisfactionCore(server::ServiceHost& host,
-                                   std::unique_ptr<SatisfactionPolicyHolder> policy)
+                                   std::unique_ptr<SatisfactionPolicyHolder> policy,
+                                   privacy::CustomerKeys* keys)
     : host_(host),
-      repo_(&host.store()),
+      repo_(&host.store(), keys),
       policy_(std::move(policy)),
       metrics_(host.registry()) {}
 
@@ -131,7 +132,11 @@ absl::Status SatisfactionCore::ScheduleSurvey(const v1::Event& e, store::Batch& 
     domain::CountRepair(*counters, r);
     repo_.PutSqi(batch, *counters);
   }
-  repo_.StageSurvey(batch, nullptr, survey, domain::NextTimer(survey));
+  if (absl::Status s =
+          repo_.StageSurvey(batch, nullptr, survey, domain::NextTimer(survey));
+      !s.ok()) {
+    return s;
+  }
   batch.AppendEvent(domain::ScheduledEvent(survey, now));
   metrics_.Survey("scheduled");
   if (sent) metrics_.Survey("sent");
@@ -184,25 +189,40 @@ absl::Status SatisfactionCore::ApplyIntakeEvent(const v1::Event& e, store::Batch
       return absl::OkStatus();
     }
     case v1::Event::kCustomerErasureRequested: {
-      // Comments are the only PII satisfaction keeps: erase them.
-      const std::string& customer = e.customer_erasure_requested().customer_id();
-      if (customer.empty()) return absl::OkStatus();
+      // Comments are the only PII satisfaction keeps, sealed with the
+      // customer's key: shredding the key erases them all (they read as
+      // "[erased]"); then report it as CustomerErased.
+      const auto& request = e.customer_erasure_requested();
+      const std::string& customer = request.customer_id();
+      if (customer.empty()) return absl::InvalidArgumentError("event has no customer id");
       v1::ListSurveysRequest filter;
       filter.set_customer_id(customer);
       auto page = repo_.ListSurveys(filter, "", "", 5000, 5000);
       if (!page.ok()) return page.status();
-      std::vector<std::string> keys;
-      for (const auto& s : page->surveys) keys.push_back(SurveyLock(s.survey_id()));
-      if (keys.empty()) return absl::OkStatus();
-      batch.HoldUntilDone(host_.store().locks().Lock(keys));
+      batch.HoldUntilDone(host_.store().locks().Lock({"erasure/" + customer}));
+      int64_t sealed = 0;
       for (const auto& listed : page->surveys) {
-        auto fresh = repo_.GetSurvey(listed.survey_id());
-        if (!fresh.ok()) return fresh.status();
-        if (!fresh->has_value() || (*fresh)->response().comment().empty()) continue;
-        v1::Survey after = **fresh;
-        after.mutable_response()->clear_comment();
-        repo_.StageSurvey(batch, &**fresh, after, domain::NextTimer(after));
+        auto has = repo_.HasSealedPii(listed.survey_id());
+        if (!has.ok()) return has.status();
+        sealed += *has ? 1 : 0;
       }
+      if (auto erased = repo_.keys().Erase(batch, customer, now); !erased.ok()) {
+        return erased.status();
+      }
+      v1::Event done;
+      done.set_producer("satisfaction");
+      *done.mutable_occurred_at() = rpc::ToProto(now);
+      done.set_subject_id(customer);
+      auto* d = done.mutable_customer_erased();
+      d->set_customer_id(customer);
+      d->set_request_id(request.request_id());
+      d->set_service("satisfaction");
+      auto* item = d->add_items();
+      item->set_service("satisfaction");
+      item->set_record_kind("survey.comment");
+      item->set_count(sealed);
+      *d->mutable_erased_at() = rpc::ToProto(now);
+      batch.AppendEvent(done);
       return absl::OkStatus();
     }
     default:
@@ -340,7 +360,11 @@ absl::StatusOr<v1::SubmitSurveyResponse> SatisfactionCore::Submit(
   const v1::Survey& after = answer->survey;
 
   store::Batch batch;
-  repo_.StageSurvey(batch, &before, after, domain::NextTimer(after));
+  if (absl::Status s =
+          repo_.StageSurvey(batch, &before, after, domain::NextTimer(after));
+      !s.ok()) {
+    return s;
+  }
   for (const auto& ref : buckets) {
     auto bucket = repo_.GetBucket(ref.bucket_key);
     if (!bucket.ok()) return bucket.status();
@@ -532,7 +556,11 @@ absl::Status SatisfactionCore::AdvanceSurvey(const std::string& survey_id) {
   const bool sent = std::count(entered.begin(), entered.end(), v1::SURVEY_STATE_DUE) > 0;
   const bool expired = std::count(entered.begin(), entered.end(), v1::SURVEY_STATE_EXPIRED) > 0;
   store::Batch batch;
-  repo_.StageSurvey(batch, &**current, after, domain::NextTimer(after));
+  if (absl::Status s =
+          repo_.StageSurvey(batch, &**current, after, domain::NextTimer(after));
+      !s.ok()) {
+    return s;
+  }
   if (sent || expired) {
     for (const auto& ref : buckets) {
       auto bucket = repo_.GetBucket(ref.bucket_key);

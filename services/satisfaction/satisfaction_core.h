@@ -25,7 +25,9 @@ using SatisfactionPolicyHolder = server::PolicyHolder<v1::SatisfactionPolicy>;
 // lock-order deadlock) and written as one synced batch with its events.
 class SatisfactionCore {
  public:
-  SatisfactionCore(server::ServiceHost& host, std::unique_ptr<SatisfactionPolicyHolder> policy);
+  // `keys`: the customer data keys PII is sealed with (privacy::OpenServiceKeys).
+  SatisfactionCore(server::ServiceHost& host, std::unique_ptr<SatisfactionPolicyHolder> policy,
+                   privacy::CustomerKeys* keys);
 
   server::ServiceHost& host() { return host_; }
   SatisfactionRepository& repo() { return repo_; }

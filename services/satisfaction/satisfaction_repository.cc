@@ -24,6 +24,7 @@ constexpr char kRisks[] = "churn_risks";
 constexpr char kRiskIndex[] = "churn_index";
 constexpr char kCustomers[] = "customers";
 constexpr char kSqi[] = "sqi_months";
+constexpr char kSealedPii[] = "sealed_pii";
 
 // Day numbers are shifted so days before 1970 still encode as unsigned.
 constexpr int64_t kDayOffset = 1'000'000;
@@ -134,8 +135,11 @@ std::string DimensionName(v1::ScorecardDimension d) {
   }
 }
 
-SatisfactionRepository::SatisfactionRepository(store::Store* store)
+SatisfactionRepository::SatisfactionRepository(store::Store* store,
+                                               privacy::CustomerKeys* keys)
     : store_(store),
+      keys_(keys),
+      sealed_(store, kSealedPii, "survey", keys, {"response.comment"}),
       surveys_(store, kSurveys),
       idempotency_(store, kIdempotency),
       buckets_(store, kBuckets),
@@ -154,17 +158,28 @@ SatisfactionRepository::SatisfactionRepository(store::Store* store)
 std::vector<std::string> SatisfactionRepository::ColumnFamilies() {
   return {kSurveys, kSurveyIndex, kSurveyTimers, kSurveyTimerAt, kIdempotency,
           kBuckets, kScorecardKeys, kRatings,    kTasks,         kTaskIndex,
-          kRisks,   kRiskIndex,     kCustomers,  kSqi};
+          kRisks,   kRiskIndex,     kCustomers,  kSqi,
+          kSealedPii, privacy::kCustomerKeysFamily};
 }
 
 absl::StatusOr<std::optional<v1::Survey>> SatisfactionRepository::GetSurvey(
     const std::string& survey_id) const {
-  return surveys_.Get(survey_id);
+  auto survey = surveys_.Get(survey_id);
+  if (!survey.ok() || !survey->has_value()) return survey;
+  if (absl::Status s = sealed_.Open(survey_id, **survey); !s.ok()) return s;
+  return survey;
 }
 
-void SatisfactionRepository::StageSurvey(store::Batch& batch, const v1::Survey* before,
-                                         const v1::Survey& after, absl::Time next_timer) {
-  surveys_.Put(batch, after.survey_id(), after);
+absl::Status SatisfactionRepository::StageSurvey(store::Batch& batch, const v1::Survey* before,
+                                                 const v1::Survey& after,
+                                                 absl::Time next_timer) {
+  v1::Survey stored = after;
+  if (absl::Status s = sealed_.Seal(batch, after.survey_id(), after.customer_id(), stored,
+                                    before, absl::Now());
+      !s.ok()) {
+    return s;
+  }
+  surveys_.Put(batch, after.survey_id(), stored);
   ReplaceRows(batch, survey_index_, before ? SurveyRows(*before) : std::set<std::string>(),
               SurveyRows(after));
   auto old_row = store_->Get(survey_timer_at_, after.survey_id());
@@ -176,6 +191,7 @@ void SatisfactionRepository::StageSurvey(store::Batch& batch, const v1::Survey* 
     batch.Put(survey_timers_, row, "");
     batch.Put(survey_timer_at_, after.survey_id(), row);
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::string>> SatisfactionRepository::DueSurveys(absl::Time now,
@@ -238,12 +254,18 @@ absl::StatusOr<SatisfactionRepository::SurveyPage> SatisfactionRepository::ListS
         }
         ++examined;
         last_row = std::string(row);
-        auto survey = surveys_.Get(row.substr(prefix.size() + 8));
+        const std::string id(row.substr(prefix.size() + 8));
+        auto survey = surveys_.Get(id);
         if (!survey.ok()) {
           read_status = survey.status();
           return false;
         }
+        // Filters never look at the comment: open only what is returned.
         if (survey->has_value() && SurveyMatches(**survey, f, partner_id)) {
+          if (absl::Status opened = sealed_.Open(id, **survey); !opened.ok()) {
+            read_status = opened;
+            return false;
+          }
           page.surveys.push_back(**survey);
         }
         return true;

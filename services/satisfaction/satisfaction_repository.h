@@ -11,6 +11,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "aftersales/v1/satisfaction.pb.h"
+#include "privacy/customer_keys.h"
+#include "privacy/sealed_fields.h"
 #include "store/idempotency.h"
 #include "store/store.h"
 
@@ -24,7 +26,9 @@ namespace aftersales::satisfaction {
 // record together with every derived row into the caller's batch.
 class SatisfactionRepository {
  public:
-  explicit SatisfactionRepository(store::Store* store);
+  // Survey comments (the customer's words) are sealed with the customer's
+  // data key (`keys`) in their own row (SPEC §8).
+  SatisfactionRepository(store::Store* store, privacy::CustomerKeys* keys);
   static std::vector<std::string> ColumnFamilies();
 
   store::Store& store() { return *store_; }
@@ -32,8 +36,15 @@ class SatisfactionRepository {
 
   // --- surveys ---
   absl::StatusOr<std::optional<v1::Survey>> GetSurvey(const std::string& survey_id) const;
-  // Writes `after` (new when `before` is null), its index rows and its timer row.
-  void StageSurvey(store::Batch& batch, const v1::Survey* before, const v1::Survey& after,
+  // Whether a survey holds a sealed comment.
+  // The customer data keys (erasure shreds one).
+  privacy::CustomerKeys& keys() { return *keys_; }
+  absl::StatusOr<bool> HasSealedPii(const std::string& survey_id) const {
+    return sealed_.Has(survey_id);
+  }
+  // Writes `after` (new when `before` is null), its sealed comment, its index
+  // rows and its timer row. Fails only when the customer's key cannot be read.
+  absl::Status StageSurvey(store::Batch& batch, const v1::Survey* before, const v1::Survey& after,
                    absl::Time next_timer);
   // Survey ids whose timer is at or before `now`, earliest first.
   absl::StatusOr<std::vector<std::string>> DueSurveys(absl::Time now, size_t limit) const;
@@ -104,6 +115,8 @@ class SatisfactionRepository {
 
  private:
   store::Store* store_;
+  privacy::CustomerKeys* keys_;
+  privacy::SealedFields sealed_;
   store::Table<v1::Survey> surveys_;
   store::IdempotencyKeys idempotency_;
   store::Table<v1::SatisfactionBucket> buckets_;

@@ -185,7 +185,16 @@ v1::Event OrderCreatedEvent(const v1::WorkOrder& order, absl::Time now) {
   event.set_subject_id(order.order_id());
   v1::WorkOrder* copy = event.mutable_order_created()->mutable_order();
   *copy = order;
-  copy->clear_contact();  // events never carry PII
+  // Events never carry PII (SPEC §8, data minimisation): no contact, no
+  // customer words, no masked view, no media or consent evidence. Consumers
+  // need ids, the service area, the appliance and the clocks.
+  copy->clear_contact();
+  copy->mutable_fault()->clear_description();
+  copy->mutable_fault()->clear_media_refs();
+  if (copy->has_expectation()) copy->mutable_expectation()->clear_text();
+  copy->mutable_customer()->clear_display_name();
+  copy->mutable_customer()->clear_masked_phone();
+  copy->clear_consents();
   return event;
 }
 
