@@ -209,6 +209,7 @@ void AddDispatchCommands(std::vector<Command>& out);
 void AddComplaintCommands(std::vector<Command>& out);
 void AddSatisfactionCommands(std::vector<Command>& out);
 void AddMaintenanceCommands(std::vector<Command>& out);  // backup <service> NAME
+void AddAuditCommands(std::vector<Command>& out);  // audit verify|head <service>
 
 }  // namespace aftersales::ctl
 

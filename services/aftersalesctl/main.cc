@@ -67,6 +67,7 @@ std::vector<Command>& Commands() {
     AddComplaintCommands(*c);
     AddSatisfactionCommands(*c);
     AddMaintenanceCommands(*c);
+    AddAuditCommands(*c);
     return c;
   }();
   return *commands;

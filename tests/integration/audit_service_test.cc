@@ -66,6 +66,17 @@ struct AuditSuite {
   }
 };
 
+// `aftersalesctl audit verify intake` as the auditor: its exit code and output.
+std::pair<int, std::string> CtlVerify(AuditSuite& s) {
+  static int runs = 0;
+  const std::string log = s.dir.Sub("ctl-" + std::to_string(++runs) + ".log");
+  testing::ChildProcess ctl({AFTERSALESCTL_BINARY, "--intake=" + s.intake->address(),
+                             "--token=" + s.token("auditor"), "audit", "verify", "intake"},
+                            log);
+  const int code = ctl.Wait();
+  return {code, testing::ReadFileOrEmpty(log)};
+}
+
 double Metric(const std::string& text, const std::string& name) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (absl::StartsWith(line, name + " ")) {
@@ -202,6 +213,10 @@ TEST_CASE("a record edited on disk while the service is down fails verification 
   const v1::AuditHead head = s.Head();
   REQUIRE(seq < head.seq());
   REQUIRE(s.Verify().ok());
+  auto [intact_code, intact_out] = CtlVerify(s);
+  INFO(intact_out);
+  CHECK(intact_code == 0);
+  CHECK(absl::StrContains(intact_out, "intact"));
 
   REQUIRE(s.intake->Stop() == 0);
   {
@@ -220,6 +235,11 @@ TEST_CASE("a record edited on disk while the service is down fails verification 
   CHECK(v.verified_through_seq() == seq - 1);
   CHECK(absl::StrContains(v.detail(), "record " + std::to_string(seq)));
   CHECK(Metric(s.intake->ScrapeMetrics(), "aftersales_audit_verify_failures_total") == 1);
+  auto [broken_code, broken_out] = CtlVerify(s);
+  INFO(broken_out);
+  CHECK(broken_code == 1);
+  CHECK(absl::StrContains(broken_out, "BROKEN"));
+  CHECK(absl::StrContains(broken_out, "AUDIT_FAILURE_HASH_MISMATCH"));
 
   // The service keeps serving and chaining; the part after the damage,
   // checked from its own start, is intact; the head anchored before the
