@@ -1054,7 +1054,11 @@ class Sim {
                      absl::ToDoubleHours(e.shift_end - e.shift_start));
     }
     int idle_engineers = 0;
-    for (double j : jobs) idle_engineers += j == 0;
+    std::vector<double> busy_working;  // engineers with at least one job
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      idle_engineers += jobs[i] == 0;
+      if (jobs[i] > 0) busy_working.push_back(busy[i]);
+    }
     auto mean = [](const std::vector<double>& v) {
       double s = 0;
       for (double x : v) s += x;
@@ -1116,9 +1120,11 @@ class Sim {
         "  \"utilisation\": {\"jobs_mean\": %.3f, \"jobs_p10\": %.1f, \"jobs_p90\": %.1f, "
         "\"jobs_gini\": %.4f, \"busy_hours_mean\": %.3f, \"busy_hours_p10\": %.3f, "
         "\"busy_hours_p90\": %.3f, \"busy_gini\": %.4f, \"busy_share_of_shift_mean\": %.4f, "
-        "\"engineers_without_jobs\": %d},\n",
+        "\"engineers_without_jobs\": %d, \"busy_hours_p10_working\": %.3f, "
+        "\"busy_hours_p90_working\": %.3f},\n",
         mean(jobs), Quantile(jobs, 0.1), Quantile(jobs, 0.9), Gini(jobs), mean(busy), busy_p10,
-        busy_p90, Gini(busy), mean(util), idle_engineers);
+        busy_p90, Gini(busy), mean(util), idle_engineers, Quantile(busy_working, 0.1),
+        Quantile(busy_working, 0.9));
     j << absl::StrFormat(
         "  \"field\": {\"arrived\": %d, \"repaired\": %d, \"reservations\": %d, "
         "\"backorders\": %d, \"parts_consumed\": %d, \"surveys_answered\": %d, "

@@ -36,6 +36,8 @@ def rows(runs):
             "busy_p90_p10": (u["busy_hours_p90"] / u["busy_hours_p10"]
                              if u["busy_hours_p10"] > 0 else None),
             "busy_share": u["busy_share_of_shift_mean"],
+            "busy_p90_p10_working": (u["busy_hours_p90_working"] / u["busy_hours_p10_working"]
+                                     if u.get("busy_hours_p10_working") else None),
             "idle_engineers": u["engineers_without_jobs"],
             "never_assigned": un["never_assigned"],
             "assigned_not_reached": un["assigned_not_reached"],
@@ -64,6 +66,8 @@ def markdown(table):
         ("jobs per engineer, Gini", lambda r: f"{r['jobs_gini']:.3f}"),
         ("busy hours per engineer, Gini", lambda r: f"{r['busy_gini']:.3f}"),
         ("busy hours p90 / p10", ratio),
+        ("busy hours p90 / p10, engineers with work",
+         lambda r: f"{r['busy_p90_p10_working']:.2f}" if r["busy_p90_p10_working"] else "n/a"),
         ("busy share of shift (mean)", lambda r: pct(r["busy_share"])),
         ("engineers without a job", lambda r: str(r["idle_engineers"])),
         ("orders never assigned", lambda r: str(r["never_assigned"])),
