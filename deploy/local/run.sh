@@ -285,9 +285,10 @@ start_service() {
     --data_dir="$var/$s"
     --tokens_file="$tokens_file"
     --service_token_file="$service_token"
-    --pii_key_file="$pii_key"
     --port_file="$ports"
   )
+  # The services that keep customer PII seal it with the key from secrets/.
+  case "$s" in intake | complaint | satisfaction) args+=(--pii_key_file="$pii_key") ;; esac
   # Services with a versioned policy load it from deploy/policies/.
   local policy="$root/deploy/policies/$s.textproto"
   [[ -f "$policy" ]] && args+=(--policy_file="$policy")
