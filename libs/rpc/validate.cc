@@ -31,6 +31,14 @@ long Utf8Chars(absl::string_view s) {
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return -1;
     }
+    // Well-formed UTF-8 only (RFC 3629), exactly what protobuf accepts in a
+    // string field: no overlong forms, no surrogates, nothing past U+10FFFF.
+    // (Found by tests/fuzz/fuzz_rpc_edge: "\xe0\x86\xb0" passed as text.)
+    const unsigned char c1 = len > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if ((len == 2 && c < 0xc2) || (c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) ||
+        (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90) || c > 0xf4) {
+      return -1;
+    }
     i += len;
     ++chars;
   }
