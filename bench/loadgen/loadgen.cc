@@ -52,6 +52,7 @@
 #include "aftersales/v1/intake.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "loadgen/histogram.h"
+#include "support/grpc_probe.h"
 
 ABSL_FLAG(std::string, target, "", "host:port of the server (intake or echo)");
 ABSL_FLAG(std::string, name, "create_order", "label for the RESULT line");
@@ -72,6 +73,10 @@ ABSL_FLAG(std::string, admin_token_file, "", "admin token (UpsertPartner) for se
 ABSL_FLAG(std::string, partner_token_file, "", "partner PA token for seeding");
 ABSL_FLAG(std::string, run_id, "", "prefix of request ids/serials (default: pid+time)");
 ABSL_FLAG(double, connect_timeout_s, 10, "seconds to wait for every channel to connect");
+ABSL_FLAG(int64_t, max_calls, 0, "stop after this many calls (0 = none): bulk loading");
+ABSL_FLAG(int64_t, wait_serving_since_ns, 0,
+          "instead of load: poll --target's gRPC health until SERVING and print the "
+          "time since this CLOCK_REALTIME instant (ns), e.g. $(date +%s%N) at exec");
 ABSL_FLAG(int, max_outstanding, 20000, "open loop: pacing waits above this many in flight");
 
 namespace aftersales::bench {
@@ -257,7 +262,7 @@ class LoadRun {
         if (intended >= measure_to_) break;
         SleepUntilNs(intended);
         while (outstanding_.load() >= max_out) SleepUntilNs(NowNs() + 100000);
-        Start(i % stubs_.size(), intended);
+        if (!Start(i % stubs_.size(), intended)) break;
       }
       stopping_ = true;
     }
@@ -283,18 +288,24 @@ class LoadRun {
   int64_t measure_to() const { return measure_to_; }
 
  private:
-  void Start(size_t channel, int64_t start_ns) {
+  // False once --max_calls calls were started.
+  bool Start(size_t channel, int64_t start_ns) {
+    const uint64_t i = next_id_.fetch_add(1);
+    if (max_calls_ > 0 && i >= max_calls_) {
+      stopping_ = true;
+      return false;
+    }
     auto* call = new Call;
     call->start_ns = start_ns;
     call->channel = static_cast<int>(channel);
     call->ctx.AddMetadata("authorization", "Bearer " + token_);
     call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    const uint64_t i = next_id_.fetch_add(1);
     grpc::CompletionQueue* cq = cqs_[channel % cqs_.size()].get();
     outstanding_.fetch_add(1);
     call->reader = stubs_[channel]->PrepareAsyncCreateOrder(&call->ctx, maker_.Make(i), cq);
     call->reader->StartCall();
     call->reader->Finish(&call->resp, &call->status, call);
+    return true;
   }
 
   void Drain(size_t index);
@@ -311,6 +322,7 @@ class LoadRun {
   bool closed_ = true;
   int64_t t0_ = 0, measure_from_ = 0, measure_to_ = 0;
   OfferWatcher* offers_ = nullptr;
+  uint64_t max_calls_ = static_cast<uint64_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_max_calls)));
 };
 
 // Follows dispatch's event stream; for each order acknowledged in the
@@ -533,6 +545,23 @@ int Main() {
   std::string run_id = absl::GetFlag(FLAGS_run_id);
   if (run_id.empty()) run_id = absl::StrCat("lg", getpid(), "x", time(nullptr));
 
+  if (const int64_t since = absl::GetFlag(FLAGS_wait_serving_since_ns); since > 0) {
+    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (testing::HealthStatus(channel, "") != 1) {
+      if (Clock::now() > give_up) {
+        std::cerr << "loadgen: " << target << " not SERVING after 60 s" << std::endl;
+        return 1;
+      }
+      SleepUntilNs(NowNs() + 2000000);
+    }
+    timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    const int64_t ns = int64_t{now.tv_sec} * 1000000000 + now.tv_nsec - since;
+    std::cout << absl::StrFormat("RESULT name=%s serving_after_ms=%.0f\n",
+                                 absl::GetFlag(FLAGS_name), ns / 1e6);
+    return 0;
+  }
   const std::string offers_target = absl::GetFlag(FLAGS_offers_from);
   if (absl::GetFlag(FLAGS_seed_engineers) > 0) {
     SeedEngineers(offers_target, absl::GetFlag(FLAGS_seed_engineers));

@@ -5,8 +5,9 @@
 #   bench/loadgen/run_benchmarks.sh   echo vs. the real services in one run
 set(_loadgen_dir ${CMAKE_CURRENT_SOURCE_DIR}/loadgen)
 
-add_executable(loadgen ${_loadgen_dir}/loadgen.cc)
-target_include_directories(loadgen PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+# grpc_probe.cc: the hand-encoded grpc.health.v1 client the tests use.
+add_executable(loadgen ${_loadgen_dir}/loadgen.cc ${PROJECT_SOURCE_DIR}/tests/support/grpc_probe.cc)
+target_include_directories(loadgen PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/tests)
 target_link_libraries(loadgen PRIVATE aftersales_proto gRPC::grpc++ absl::flags
   absl::flags_parse absl::strings absl::str_format Threads::Threads)
 

@@ -80,10 +80,17 @@ start_server intake "$BUILD/services/intake/intake" "$TMP/intake2" \
 start_server dispatch "$BUILD/services/dispatch/dispatch" "$TMP/dispatch" \
   --policy_file="$root/deploy/policies/dispatch.textproto" --intake_addr="$ADDR_intake" \
   --service_token_file="$TMP/service.token"
-run --name="order_to_offer_${half}" --target="$ADDR_intake" --mode=open --rate="$half" \
+# First at a low rate (LOW_RATE, default 100/s) that dispatch's consumer
+# sustains, then at half of intake's max rate.
+run --name="order_to_offer_${LOW_RATE:=100}" --target="$ADDR_intake" --mode=open --rate="$LOW_RATE" \
   --offers_from="$ADDR_dispatch" --service_token_file="$TMP/service.token" \
   --seed_engineers="$ENGINEERS" --admin_token_file="$TMP/admin.token" \
   --partner_token_file="$TMP/partner.token" \
+  --server_pids="intake=$PID_intake,dispatch=$PID_dispatch"
+OFFER_LOW_P50=$(field offer_p50_us) OFFER_LOW_P99=$(field offer_p99_us)
+OFFER_LOW_N="$(field offers) / $(field offers_missing)"
+run --name="order_to_offer_${half}" --target="$ADDR_intake" --mode=open --rate="$half" \
+  --offers_from="$ADDR_dispatch" --service_token_file="$TMP/service.token" \
   --server_pids="intake=$PID_intake,dispatch=$PID_dispatch"
 OFFER_P50=$(field offer_p50_us) OFFER_P99=$(field offer_p99_us) OFFERS=$(field offers)
 OFFERS_MISSING=$(field offers_missing)
@@ -106,6 +113,9 @@ printf '%-44s %12s %12s %10s\n' "p99 at ${half}/s (half of intake max)" "$P99HAL
   "$P99HALF_intake" "$(ratio "$P99HALF_intake" "$P99HALF_echo")"
 printf '%-44s %12s\n' "echo p99 at ${echohalf}/s (half of echo max)" "$P99OWNHALF_echo"
 printf '%-44s %12s\n' "server peak RSS, MB" "$RSS_echo / $RSS_intake"
+printf '%-44s %12s\n' "order -> offer p50 at ${LOW_RATE}/s" "$OFFER_LOW_P50"
+printf '%-44s %12s\n' "order -> offer p99 at ${LOW_RATE}/s" "$OFFER_LOW_P99"
+printf '%-44s %12s\n' "offers seen / without offer at ${LOW_RATE}/s" "$OFFER_LOW_N"
 printf '%-44s %12s\n' "order -> offer p50 at ${half}/s" "$OFFER_P50"
 printf '%-44s %12s\n' "order -> offer p99 at ${half}/s" "$OFFER_P99"
 printf '%-44s %12s\n' "offers seen / orders without offer" "$OFFERS / $OFFERS_MISSING"

@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/audit_admin.h"
@@ -23,6 +24,9 @@
 ABSL_FLAG(int, health_port, 0,
           "Plaintext port serving only grpc.health.v1.Health (Kubernetes gRPC "
           "probes cannot speak TLS); 0 = none");
+ABSL_FLAG(int, grpc_max_pollers, 64,
+          "Idle threads the gRPC sync server keeps polling for calls; above "
+          "this a thread that finished a call exits (docs/benchmarks.md)");
 
 namespace aftersales::server {
 namespace {
@@ -52,6 +56,10 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   // thread inherits the mask and Run() alone receives them via sigwait.
   sigset_t signals = ShutdownSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Debian builds Abseil without NDEBUG, which leaves Mutex deadlock
+  // detection on: a global lock and a graph update on every Mutex::Lock
+  // (docs/benchmarks.md). Lock order is covered by the tests, not at run time.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   absl::SetProgramUsageMessage(
       absl::StrCat("The ", spec.name, " service of the after-sales suite."));
@@ -239,6 +247,11 @@ int ServiceHost::Run() {
                                            absl::GetFlag(FLAGS_grpc_port));
   builder.AddListeningPort(address, *credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_max_message_bytes));
+  // gRPC's default (at most 2 idle pollers) makes a thread exit after every
+  // call that blocked on a synced commit and a new one start for the next:
+  // one clone() per call under load. Idle pollers cost only a stack.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              std::max(1, absl::GetFlag(FLAGS_grpc_max_pollers)));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(*registry_));
