@@ -636,5 +636,112 @@ TEST_CASE("partners and engineers reach only their own orders, engineers and off
   }
 }
 
+TEST_CASE("partners and engineers change and see stock only at their own locations") {
+  testing::TempDir dir;
+  testing::TestTokens tokens(dir.path());
+  testing::ServiceProcess::Options o;
+  o.name = "parts";
+  o.data_dir = dir.Sub("parts");
+  o.tokens = &tokens;
+  testing::ServiceProcess parts(o);
+  auto stub = v1::PartsService::NewStub(parts.channel());
+  auto ctx = [&](const std::string& who) { return Context(tokens.token.at(who)); };
+  {
+    v1::UpsertPartRequest req;
+    req.mutable_part()->set_sku("SKU-1");
+    req.mutable_part()->set_name("door seal");
+    req.mutable_part()->add_compatible_categories("FRIDGE");
+    req.mutable_part()->mutable_unit_price()->set_currency_code("CNY");
+    req.mutable_part()->mutable_unit_price()->set_amount_minor(1000);
+    req.mutable_part()->set_warranty_days(90);
+    req.mutable_part()->set_active(true);
+    v1::Part out;
+    REQUIRE(stub->UpsertPart(ctx("admin").get(), req, &out).ok());
+  }
+  auto location = [&](const std::string& id, v1::LocationKind kind, const std::string& partner,
+                      const std::string& engineer) {
+    v1::UpsertLocationRequest req;
+    auto* l = req.mutable_location();
+    l->set_location_id(id);
+    l->set_kind(kind);
+    l->set_name(id);
+    l->mutable_point()->set_lat_deg(31.2);
+    l->mutable_point()->set_lng_deg(121.4);
+    l->set_region_code("CN-310000");
+    l->set_partner_id(partner);
+    l->set_engineer_id(engineer);
+    l->set_active(true);
+    v1::StockLocation out;
+    grpc::Status s = stub->UpsertLocation(ctx("admin").get(), req, &out);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+  };
+  location("OUT-PA", v1::LOCATION_KIND_OUTLET, "PA", "");
+  location("OUT-PB", v1::LOCATION_KIND_OUTLET, "PB", "");
+  location("VAN-E1", v1::LOCATION_KIND_ENGINEER_VAN, "PA", "E1");
+  location("VAN-E2", v1::LOCATION_KIND_ENGINEER_VAN, "PA", "E2");
+
+  auto receive = [&](const std::string& who, const std::string& loc, int n) {
+    v1::ReceiveRequest req;
+    req.set_request_id(absl::StrCat("rcv-", who, "-", loc, "-", n));
+    req.set_location_id(loc);
+    req.set_sku("SKU-1");
+    req.set_quantity(5);
+    v1::ReceiveResponse resp;
+    return stub->Receive(ctx(who).get(), req, &resp).error_code();
+  };
+  CHECK(receive("partner-a", "OUT-PA", 1) == grpc::StatusCode::OK);
+  CHECK(receive("partner-b", "OUT-PB", 1) == grpc::StatusCode::OK);
+  CHECK(receive("partner-b", "OUT-PA", 2) == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(receive("partner-a", "OUT-PB", 2) == grpc::StatusCode::PERMISSION_DENIED);
+  {
+    v1::AdjustRequest req;
+    req.set_request_id("adj-1");
+    req.set_location_id("OUT-PA");
+    req.set_sku("SKU-1");
+    req.set_delta(-5);
+    req.set_reason(v1::ADJUSTMENT_REASON_LOST);
+    v1::AdjustResponse resp;
+    CHECK(stub->Adjust(ctx("partner-b").get(), req, &resp).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    v1::TransferRequest req;
+    req.set_request_id("tr-1");
+    req.set_sku("SKU-1");
+    req.set_quantity(1);
+    req.set_from_location_id("OUT-PA");
+    req.set_to_location_id("OUT-PB");
+    v1::StockTransfer out;
+    CHECK(stub->Transfer(ctx("partner-b").get(), req, &out).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // Stock views: own locations only.
+  auto stock = [&](const std::string& who, const std::string& loc) {
+    v1::GetStockByLocationRequest req;
+    req.set_location_id(loc);
+    v1::GetStockByLocationResponse resp;
+    grpc::Status s = stub->GetStockByLocation(ctx(who).get(), req, &resp);
+    return std::make_pair(s.error_code(), resp.levels_size());
+  };
+  CHECK(stock("partner-a", "OUT-PA") == std::make_pair(grpc::StatusCode::OK, 1));
+  const auto foreign = stock("partner-b", "OUT-PA");
+  CHECK((foreign.first == grpc::StatusCode::PERMISSION_DENIED ||
+         foreign.first == grpc::StatusCode::NOT_FOUND || foreign.second == 0));
+  const auto other_van = stock("engineer", "VAN-E2");
+  CHECK((other_van.first == grpc::StatusCode::PERMISSION_DENIED ||
+         other_van.first == grpc::StatusCode::NOT_FOUND || other_van.second == 0));
+  // Stock the partners were refused is unchanged.
+  CHECK(stock("admin", "OUT-PA").second == 1);
+  {
+    v1::GetStockByLocationRequest req;
+    req.set_location_id("OUT-PA");
+    v1::GetStockByLocationResponse resp;
+    REQUIRE(stub->GetStockByLocation(ctx("admin").get(), req, &resp).ok());
+    REQUIRE(resp.levels_size() == 1);
+    CHECK(resp.levels(0).on_hand() == 5);
+  }
+}
+
 }  // namespace
 }  // namespace aftersales
