@@ -292,6 +292,9 @@ start_service() {
   # Services with a versioned policy load it from deploy/policies/.
   local policy="$root/deploy/policies/$s.textproto"
   [[ -f "$policy" ]] && args+=(--policy_file="$policy")
+  # Per-principal rate limits, the same file for every service
+  # (docs/reliability.md); the demo's simulated day runs unthrottled.
+  ((demo)) || args+=(--rate_limit_file="$root/deploy/policies/rate_limits.txt")
   local peer
   for peer in "${services[@]}"; do
     [[ "$peer" == "$s" ]] || args+=(--"${peer}_addr=$host:${grpc_port[$peer]}")

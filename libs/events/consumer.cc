@@ -45,6 +45,19 @@ EventConsumer::EventConsumer(store::Store* store, ConsumerOptions options,
                     .Register(*registry)
                     .Add(labels);
   applied_ = &prometheus::BuildCounter()
+  last_contact_ =
+      &prometheus::BuildGauge()
+           .Name("aftersales_event_consumer_last_contact_timestamp_seconds")
+           .Help("Unix time of the last batch or heartbeat from the producer")
+           .Register(*registry)
+           .Add(labels);
+  disconnected_ = &prometheus::BuildGauge()
+                       .Name("aftersales_event_consumer_disconnected_seconds")
+                       .Help("Seconds since the producer was last heard from while "
+                             "the stream is down (its lag is unknown then); 0 "
+                             "while connected")
+                       .Register(*registry)
+                       .Add(labels);
                   .Name("aftersales_event_consumer_applied_total")
                   .Help("Events applied (cursor advanced with their effect)")
                   .Register(*registry)
@@ -118,6 +131,9 @@ absl::Status EventConsumer::StreamOnce(v1::EventStream::Stub& stub,
       if (!result.ok()) break;
     }
     const uint64_t head = std::max<uint64_t>(response.head_seq(), cursor_.load());
+    last_contact_time_ = absl::Now();
+    last_contact_->Set(absl::ToDoubleSeconds(last_contact_time_ - absl::UnixEpoch()));
+    disconnected_->Set(0);
     lag_->Set(static_cast<double>(head - cursor_.load()));
   }
   if (!result.ok()) context.TryCancel();
@@ -163,6 +179,7 @@ void EventConsumer::Run(StopSignal& stop) {
     if (stop.WaitFor(wait)) break;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
+    disconnected_->Set(absl::ToDoubleSeconds(absl::Now() - last_contact_time_));
 }
 
 }  // namespace aftersales::events

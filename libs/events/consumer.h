@@ -69,6 +69,11 @@ class EventConsumer {
 
   prometheus::Gauge* lag_;
   prometheus::Gauge* connected_;
+  // While the producer is down its head (so the lag) cannot be known: these
+  // show how long the consumer has been without it instead.
+  prometheus::Gauge* last_contact_;   // unix time of the last message received
+  prometheus::Gauge* disconnected_;   // seconds without a stream, 0 when connected
+  absl::Time last_contact_time_ = absl::Now();
   prometheus::Counter* applied_;
   prometheus::Counter* skipped_;
   prometheus::Counter* reconnects_;

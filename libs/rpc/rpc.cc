@@ -1,8 +1,16 @@
 #include "rpc/rpc.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
+#include "rpc/admission.h"
 
 namespace aftersales::rpc {
+namespace {
+std::atomic<CallAdmission*> g_admission{nullptr};
+}  // namespace
+
+void SetCallAdmission(CallAdmission* admission) { g_admission.store(admission); }
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -25,7 +33,13 @@ absl::StatusOr<auth::Principal> AuthorizeCall(
   if (it != metadata.end()) {
     header = absl::string_view(it->second.data(), it->second.size());
   }
-  return auth::Authorize(tokens, header, allowed);
+  auto principal = auth::Authorize(tokens, header, allowed);
+  if (!principal.ok()) return principal;
+  // Rate limits and the in-flight bound apply to every RPC of the service.
+  if (CallAdmission* admission = g_admission.load(); admission != nullptr) {
+    if (absl::Status s = admission->Admit(context, *principal); !s.ok()) return s;
+  }
+  return principal;
 }
 
 void SetBearerToken(grpc::ClientContext& context, const std::string& token) {

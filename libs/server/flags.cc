@@ -31,6 +31,16 @@ ABSL_FLAG(int, max_message_bytes, 1 << 20,
           "Largest request accepted; larger ones get RESOURCE_EXHAUSTED");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound ports are written here once serving (for tests)");
+ABSL_FLAG(std::string, rate_limit_file, "",
+          "Per-principal rate limits (libs/server/rate_limit.h; e.g. "
+          "deploy/policies/rate_limits.txt); empty = no per-principal limit. "
+          "Reloaded on SIGHUP");
+ABSL_FLAG(int, max_inflight_calls, 256,
+          "Admitted unary calls running at once; more get RESOURCE_EXHAUSTED "
+          "at once (0 = no bound)");
+ABSL_FLAG(int, max_server_threads, 0,
+          "gRPC ResourceQuota thread cap of the server (0 = gRPC's default); "
+          "calls beyond it get RESOURCE_EXHAUSTED from gRPC itself");
 ABSL_FLAG(std::string, intake_addr, "", "host:port of the intake service");
 ABSL_FLAG(std::string, dispatch_addr, "", "host:port of the dispatch service");
 ABSL_FLAG(std::string, parts_addr, "", "host:port of the parts service");

@@ -15,11 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpc/grpc_security.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/audit_admin.h"
 #include "server/flags.h"
 #include "server/maintenance_admin.h"
 #include "server/metrics_interceptor.h"
+#include "server/rate_limit.h"
 
 ABSL_FLAG(int, health_port, 0,
           "Plaintext port serving only grpc.health.v1.Health (Kubernetes gRPC "
@@ -47,6 +49,53 @@ sigset_t ShutdownSignals() {
   sigaddset(&set, SIGHUP);
   return set;
 }
+
+}  // namespace
+}  // namespace aftersales::server
+
+// gRPC 1.51's C++ API has no minimum-TLS-version option (it arrived in 1.55),
+// but its core SSL server credentials do: this is the exported member
+// grpc_ssl_server_credentials::set_min_tls_version of libgrpc.so, declared
+// here by its mangled name's class so the linker finds it.
+class grpc_ssl_server_credentials {
+ public:
+  void set_min_tls_version(grpc_tls_version min_tls_version);
+};
+
+namespace aftersales::server {
+namespace {
+
+// SSL server credentials that refuse anything below TLS 1.3 (SPEC §8). Built
+// on the C core object, bound to ports through the public C API.
+class Tls13ServerCredentials final : public grpc::ServerCredentials {
+ public:
+  Tls13ServerCredentials(const std::string& key, const std::string& cert,
+                         const std::string& client_ca) {
+    // The base class has initialised gRPC; the core object may be made now.
+    grpc_ssl_pem_key_cert_pair pair = {key.c_str(), cert.c_str()};
+    creds_ = grpc_ssl_server_credentials_create_ex(
+        client_ca.empty() ? nullptr : client_ca.c_str(), &pair, 1,
+        client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY,
+        nullptr);
+    if (creds_ != nullptr) {
+      // grpc_ssl_server_credentials derives only from grpc_server_credentials.
+      reinterpret_cast<grpc_ssl_server_credentials*>(creds_)->set_min_tls_version(TLS1_3);
+    }
+  }
+  ~Tls13ServerCredentials() override {
+    if (creds_ != nullptr) grpc_server_credentials_release(creds_);
+  }
+  bool ok() const { return creds_ != nullptr; }
+  void SetAuthMetadataProcessor(
+      const std::shared_ptr<grpc::AuthMetadataProcessor>&) override {}
+
+ private:
+  int AddPortToServer(const std::string& addr, grpc_server* server) override {
+    return grpc_server_add_http2_port(server, addr.c_str(), creds_);
+  }
+  grpc_server_credentials* creds_ = nullptr;
+};
 
 }  // namespace
 
@@ -122,6 +171,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
     host->services_.push_back(std::make_unique<AuditLogService>(
         spec.name, host->store_.get(), &host->tokens_, host->registry_.get()));
   }
+  host->event_stream_->ExportMetrics(host->registry_.get());
   host->services_.push_back(std::make_unique<MaintenanceService>(
       spec.name, host->store_.get(), &host->tokens_, host->clock_.get(),
       MaintenanceService::BackupRootFlag()));
@@ -202,17 +252,18 @@ ServiceHost::ServerCredentials() const {
   if (!cert.ok()) return cert.status();
   auto key = ReadFile(absl::GetFlag(FLAGS_tls_key));
   if (!key.ok()) return key.status();
-  grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back({*key, *cert});
+  std::string client_ca;
   if (const std::string ca_file = absl::GetFlag(FLAGS_tls_client_ca);
       !ca_file.empty()) {
     auto ca = ReadFile(ca_file);
     if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *ca;
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    client_ca = *ca;  // mutual TLS: clients must present a cert it signed
   }
-  return grpc::SslServerCredentials(options);
+  auto credentials = std::make_shared<Tls13ServerCredentials>(*key, *cert, client_ca);
+  if (!credentials->ok()) {
+    return absl::InvalidArgumentError("--tls_cert/--tls_key: unusable TLS credentials");
+  }
+  return credentials;
 }
 
 absl::Status ServiceHost::WritePortFile(int grpc_port) const {
@@ -252,9 +303,31 @@ int ServiceHost::Run() {
   // one clone() per call under load. Idle pollers cost only a stack.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               std::max(1, absl::GetFlag(FLAGS_grpc_max_pollers)));
+  if (const int threads = absl::GetFlag(FLAGS_max_server_threads); threads > 0) {
+    grpc::ResourceQuota quota(absl::StrCat(spec_.name, "-quota"));
+    builder.SetResourceQuota(quota.SetMaxThreads(threads));
+  }
+  // Admission control (rate_limit.h): per-principal token buckets from
+  // --rate_limit_file and the --max_inflight_calls bound, asked by every
+  // rpc::AuthorizeCall. Refills follow real time even under a manual clock.
+  RateLimiter::Options limiter_options;
+  limiter_options.service = spec_.name;
+  limiter_options.max_inflight = absl::GetFlag(FLAGS_max_inflight_calls);
+  const std::string rate_limit_file = absl::GetFlag(FLAGS_rate_limit_file);
+  if (!rate_limit_file.empty()) {
+    auto policy = LoadRateLimitPolicy(rate_limit_file);
+    if (!policy.ok()) {
+      std::cerr << spec_.name << ": " << policy.status() << std::endl;
+      return 1;
+    }
+    limiter_options.policy = *std::move(policy);
+  }
+  RealClock limiter_clock;
+  RateLimiter limiter(std::move(limiter_options), &limiter_clock, registry_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(*registry_));
+  interceptors.push_back(limiter.InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
   std::vector<std::string> service_names = {"aftersales.v1.EventStream"};
@@ -270,6 +343,7 @@ int ServiceHost::Run() {
     std::cerr << spec_.name << ": cannot listen on " << address << std::endl;
     return 1;
   }
+  rpc::SetCallAdmission(&limiter);
   // The default health service answers "" (whole server) as SERVING; name
   // the shared services too so probes may ask for them.
   for (const std::string& n : service_names) {
@@ -295,6 +369,12 @@ int ServiceHost::Run() {
     threads_.emplace_back([this, c] { c->Run(stop_); });
   }
   for (auto& loop : loops_) threads_.emplace_back(loop);
+  // Consumers' lag as seen from this producer, also while they are down.
+  threads_.emplace_back([this] {
+    do {
+      event_stream_->RefreshMetrics();
+    } while (!stop_.WaitFor(absl::Seconds(1)));
+  });
 
   if (absl::Status s = WritePortFile(grpc_port); !s.ok()) {
     std::cerr << spec_.name << ": " << s << std::endl;
@@ -312,6 +392,12 @@ int ServiceHost::Run() {
     if (sig != SIGHUP) break;
     std::cout << spec_.name << ": SIGHUP, reloading" << std::endl;
     for (auto& hook : reload_hooks_) hook();
+    if (!rate_limit_file.empty()) {
+      auto policy = LoadRateLimitPolicy(rate_limit_file);
+      if (policy.ok()) limiter.SetPolicy(*std::move(policy));
+      std::cout << spec_.name << ": rate limits reload: "
+                << (policy.ok() ? "ok" : policy.status().ToString()) << std::endl;
+    }
   }
   std::cout << spec_.name << ": signal " << sig << ", shutting down" << std::endl;
 
@@ -321,6 +407,7 @@ int ServiceHost::Run() {
   clock_->Shutdown();    // wakes timers
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
+  rpc::SetCallAdmission(nullptr);
   if (health_server) health_server->Shutdown(std::chrono::system_clock::now());
   for (std::thread& t : threads_) t.join();
   threads_.clear();
