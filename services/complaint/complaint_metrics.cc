@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "metrics/metrics.h"
 #include "rpc/rpc.h"
@@ -77,7 +78,42 @@ ComplaintMetrics::ComplaintMetrics(prometheus::Registry& registry)
       by_state_(prometheus::BuildGauge()
                     .Name("aftersales_complaints")
                     .Help("Complaints by current state")
-                    .Register(registry)) {}
+                    .Register(registry)),
+      stopped_(prometheus::BuildCounter()
+                   .Name("aftersales_complaint_clocks_stopped_total")
+                   .Help("Acknowledge/resolve clocks stopped, by clock, grade and outcome "
+                         "(MET or BREACHED); compliance = MET / (MET + BREACHED)")
+                   .Register(registry)),
+      model_clusters_(prometheus::BuildCounter()
+                          .Name("aftersales_appliance_model_clusters_total")
+                          .Help("Complaints that completed a same-model cluster (policy "
+                                "same_model_threshold within same_model_window): SPEC 7.2 "
+                                "level 1 product-quality signal")
+                          .Register(registry)
+                          .Add({})) {
+  // Every (clock, grade, outcome) exists from the start, so compliance
+  // ratios and alerts have their series before the first complaint.
+  for (auto k : {v1::SLA_CLOCK_KIND_COMPLAINT_ACKNOWLEDGE, v1::SLA_CLOCK_KIND_COMPLAINT_RESOLVE}) {
+    for (auto g : {v1::COMPLAINT_GRADE_G1_GENERAL, v1::COMPLAINT_GRADE_G2_SERIOUS,
+                   v1::COMPLAINT_GRADE_G3_MAJOR, v1::COMPLAINT_GRADE_G4_CRITICAL}) {
+      for (const char* o : {"MET", "BREACHED"}) {
+        stopped_.Add({{"clock", ClockLabel(k)}, {"grade", GradeLabel(g)}, {"outcome", o}});
+      }
+    }
+  }
+}
+
+namespace {
+// MET or BREACHED for a stopped clock (BREACHED once its deadline passed).
+const char* StopOutcome(const v1::SlaClock& clock) {
+  if (clock.outcome() == v1::SLA_OUTCOME_BREACHED) return "BREACHED";
+  if (clock.has_deadline() && clock.has_stopped_at() &&
+      rpc::FromProto(clock.stopped_at()) > rpc::FromProto(clock.deadline())) {
+    return "BREACHED";
+  }
+  return "MET";
+}
+}  // namespace
 
 void ComplaintMetrics::SetByState(v1::ComplaintState state, double count) {
   by_state_.Add({{"state", StateLabel(state)}}).Set(count);
@@ -94,7 +130,13 @@ void ComplaintMetrics::Observe(const v1::Complaint* before, const domain::Change
               {"region", c.region_code()},
               {"channel", Short(v1::ComplaintChannel_Name(c.channel()), "COMPLAINT_CHANNEL_")}})
         .Increment();
-    for (const auto& r : c.grading().rules()) rules_.Add({{"rule", r.rule_id()}}).Increment();
+    for (const auto& r : c.grading().rules()) {
+      rules_.Add({{"rule", r.rule_id()}}).Increment();
+      // The same-model rule's evidence starts with "model=<model>".
+      if (r.evidence_size() > 0 && absl::StartsWith(r.evidence(0), "model=")) {
+        model_clusters_.Increment();
+      }
+    }
     by_state_.Add({{"state", StateLabel(c.state())}}).Increment();
   } else if (before->state() != c.state()) {
     by_state_.Add({{"state", StateLabel(before->state())}}).Decrement();
@@ -103,10 +145,20 @@ void ComplaintMetrics::Observe(const v1::Complaint* before, const domain::Change
       if (auto s = Ran(domain::LatestClock(c, v1::SLA_CLOCK_KIND_COMPLAINT_ACKNOWLEDGE))) {
         acknowledge_.Add({{"grade", grade}}, metrics::SlaClockBuckets()).Observe(*s);
       }
+      if (const v1::SlaClock* k = domain::LatestClock(c, v1::SLA_CLOCK_KIND_COMPLAINT_ACKNOWLEDGE);
+          k != nullptr && k->has_stopped_at()) {
+        stopped_.Add({{"clock", "ACKNOWLEDGE"}, {"grade", grade}, {"outcome", StopOutcome(*k)}})
+            .Increment();
+      }
     } else if (c.state() == v1::COMPLAINT_STATE_RESOLVED) {
       resolved_.Add({{"grade", grade}}).Increment();
       if (auto s = Ran(domain::LatestClock(c, v1::SLA_CLOCK_KIND_COMPLAINT_RESOLVE))) {
         resolution_.Add({{"grade", grade}}, metrics::SlaClockBuckets()).Observe(*s);
+      }
+      if (const v1::SlaClock* k = domain::LatestClock(c, v1::SLA_CLOCK_KIND_COMPLAINT_RESOLVE);
+          k != nullptr && k->has_stopped_at()) {
+        stopped_.Add({{"clock", "RESOLVE"}, {"grade", grade}, {"outcome", StopOutcome(*k)}})
+            .Increment();
       }
     } else if (c.state() == v1::COMPLAINT_STATE_REOPENED) {
       reopened_.Add({{"grade", grade}}).Increment();

@@ -27,6 +27,10 @@ namespace aftersales::complaint {
 //     (reopen rate = reopened / resolved)
 //   aftersales_complaint_regrades_total{from,to}
 //   aftersales_complaints{state}  (gauge)
+//   aftersales_complaint_clocks_stopped_total{clock,grade,outcome}
+//     (outcome MET|BREACHED: compliance = MET / (MET + BREACHED))
+//   aftersales_appliance_model_clusters_total  (complaints that completed a
+//     same-model cluster; SPEC 7.2 level 1 product-quality signal)
 class ComplaintMetrics {
  public:
   explicit ComplaintMetrics(prometheus::Registry& registry);
@@ -47,6 +51,8 @@ class ComplaintMetrics {
   prometheus::Family<prometheus::Counter>& reopened_;
   prometheus::Family<prometheus::Counter>& regrades_;
   prometheus::Family<prometheus::Gauge>& by_state_;
+  prometheus::Family<prometheus::Counter>& stopped_;
+  prometheus::Counter& model_clusters_;
 };
 
 }  // namespace aftersales::complaint

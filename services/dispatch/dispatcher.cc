@@ -156,6 +156,11 @@ Dispatcher::Dispatcher(server::ServiceHost& host, std::unique_ptr<DispatchPolicy
                  .Name("aftersales_dispatch_offers_total")
                  .Help("Offers by final outcome (made, accepted, rejected, timed_out, withdrawn)")
                  .Register(r);
+  partner_offers_ = &prometheus::BuildCounter()
+                        .Name("aftersales_dispatch_partner_offers_total")
+                        .Help("Offers by partner network and outcome (made, accepted, "
+                              "rejected, timed_out, withdrawn)")
+                        .Register(r);
   accepted_ = &prometheus::BuildCounter()
                    .Name("aftersales_dispatch_acceptances_total")
                    .Help("Accepted offers; first_offer=true is dispatch accuracy's numerator")
@@ -493,12 +498,16 @@ void Dispatcher::TryOffer(Pending& p, v1::DispatchOrder& order) {
   p.batch->AppendEvent(e);
   if (offer.attempt() == 1) {
     const double secs = absl::ToDoubleSeconds(now - rpc::FromProto(order.order_created_at()));
-    p.after_commit.push_back([this, secs] {
+    p.after_commit.push_back([this, secs, partner = offer.partner_id()] {
       time_to_offer_->Observe(std::max(0.0, secs));
       offer_outcomes_->Add({{"outcome", "made"}}).Increment();
+      partner_offers_->Add({{"partner", partner}, {"outcome", "made"}}).Increment();
     });
   } else {
-    p.after_commit.push_back([this] { offer_outcomes_->Add({{"outcome", "made"}}).Increment(); });
+    p.after_commit.push_back([this, partner = offer.partner_id()] {
+      offer_outcomes_->Add({{"outcome", "made"}}).Increment();
+      partner_offers_->Add({{"partner", partner}, {"outcome", "made"}}).Increment();
+    });
   }
 }
 
@@ -528,7 +537,10 @@ void Dispatcher::DecideOffer(Pending& p, v1::Offer& offer, v1::OfferState state,
   const char* outcome = state == v1::OFFER_STATE_REJECTED    ? "rejected"
                         : state == v1::OFFER_STATE_TIMED_OUT ? "timed_out"
                                                               : "withdrawn";
-  p.after_commit.push_back([this, outcome] { offer_outcomes_->Add({{"outcome", outcome}}).Increment(); });
+  p.after_commit.push_back([this, outcome, partner = offer.partner_id()] {
+    offer_outcomes_->Add({{"outcome", outcome}}).Increment();
+    partner_offers_->Add({{"partner", partner}, {"outcome", outcome}}).Increment();
+  });
   if (state == v1::OFFER_STATE_WITHDRAWN) return;
 
   const v1::DispatchOrder order_before = order;
@@ -605,10 +617,11 @@ void Dispatcher::Assign(Pending& p, v1::Offer& offer, v1::DispatchOrder& order) 
 
   const double secs = absl::ToDoubleSeconds(now - rpc::FromProto(order.order_created_at()));
   const int attempts = offer.attempt();
-  p.after_commit.push_back([this, secs, attempts] {
+  p.after_commit.push_back([this, secs, attempts, partner = offer.partner_id()] {
     time_to_accept_->Observe(std::max(0.0, secs));
     offers_per_order_->Observe(attempts);
     offer_outcomes_->Add({{"outcome", "accepted"}}).Increment();
+    partner_offers_->Add({{"partner", partner}, {"outcome", "accepted"}}).Increment();
     accepted_->Add({{"first_offer", attempts == 1 ? "true" : "false"}}).Increment();
   });
 }

@@ -153,6 +153,8 @@ class Dispatcher {
   prometheus::Histogram* time_to_accept_;
   prometheus::Histogram* offers_per_order_;
   prometheus::Family<prometheus::Counter>* offer_outcomes_;
+  // Offers by partner network (admin-registered, so a bounded set) and outcome.
+  prometheus::Family<prometheus::Counter>* partner_offers_;
   prometheus::Family<prometheus::Counter>* accepted_;
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* queue_oldest_;

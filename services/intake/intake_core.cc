@@ -86,6 +86,16 @@ absl::Status IntakeCore::StageLedger(store::Batch& batch,
 }
 
 absl::Status IntakeCore::InitMetrics() {
+  std::vector<std::string> regions;
+  for (const auto& r : policy_->Current()->regions()) regions.push_back(r.region_code());
+  metrics_.SetRegions(
+      [this](const std::string& code) {
+        for (const auto& r : policy_->Current()->regions()) {
+          if (r.region_code() == code) return true;
+        }
+        return false;
+      },
+      regions);
   auto counts = repo_.CountByState();
   if (!counts.ok()) return counts.status();
   for (const auto& [state, n] : *counts) {

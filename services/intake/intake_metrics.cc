@@ -1,5 +1,8 @@
 #include "intake/intake_metrics.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "metrics/metrics.h"
@@ -57,7 +60,99 @@ IntakeMetrics::IntakeMetrics(prometheus::Registry& registry)
       transitions_(prometheus::BuildCounter()
                        .Name("aftersales_order_transitions_total")
                        .Help("Order state transitions, by target state")
-                       .Register(registry)) {}
+                       .Register(registry)),
+      service_seconds_(prometheus::BuildHistogram()
+                           .Name("aftersales_onsite_service_duration_seconds")
+                           .Help("Engineer service time of a repair: arrival (on site or "
+                                 "remote session) to REPAIRED, by region")
+                           .Register(registry)),
+      slow_engineers_(prometheus::BuildGauge()
+                          .Name("aftersales_engineers_above_duration_baseline")
+                          .Help("Engineers whose last-24h mean service duration is >= 1.5x "
+                                "their own 30-day baseline (SPEC 7.2 level 2), by region "
+                                "of their last job")
+                          .Register(registry)),
+      security_incidents_(prometheus::BuildCounter()
+                              .Name("aftersales_security_incidents_total")
+                              .Help("Data-security incidents by kind (SPEC 7.2: alert at > 3 "
+                                    "per month)")
+                              .Register(registry)) {
+  for (const char* kind : {"scope_violation", "audit_chain_broken", "pii_decryption_failed"}) {
+    security_incidents_.Add({{"kind", kind}});
+  }
+  for (int r = v1::CompensationReason_MIN + 1; r <= v1::CompensationReason_MAX; ++r) {
+    if (!v1::CompensationReason_IsValid(r)) continue;
+    compensations_.Add({{"reason", Short(v1::CompensationReason_Name(
+                                             static_cast<v1::CompensationReason>(r)),
+                                         "COMPENSATION_REASON_")}});
+  }
+}
+
+void IntakeMetrics::SetRegions(std::function<bool(const std::string&)> known,
+                               const std::vector<std::string>& initial) {
+  {
+    absl::MutexLock lock(&mu_);
+    known_region_ = std::move(known);
+  }
+  std::vector<std::string> labels = initial;
+  labels.push_back("other");
+  for (const std::string& r : labels) {
+    slow_engineers_.Add({{"region", Region(r)}});
+  }
+}
+
+std::string IntakeMetrics::Region(const std::string& code) const {
+  absl::MutexLock lock(&mu_);
+  if (known_region_ && !known_region_(code)) return "other";
+  return code;
+}
+
+void IntakeMetrics::SecurityIncident(const std::string& kind) {
+  security_incidents_.Add({{"kind", kind}}).Increment();
+}
+
+void IntakeMetrics::ObserveServiceDuration(const v1::WorkOrder& after,
+                                           const v1::Event& repaired) {
+  const std::string& engineer = after.assignment().engineer_id();
+  if (engineer.empty()) return;
+  // The last arrival before REPAIRED in the order's history.
+  std::optional<absl::Time> arrived;
+  for (const v1::OrderTransition& t : after.transitions()) {
+    if (t.to_state() == v1::ORDER_STATE_ON_SITE ||
+        t.to_state() == v1::ORDER_STATE_REMOTE_SESSION) {
+      arrived = rpc::FromProto(t.actor().server_time());
+    }
+  }
+  if (!arrived) return;
+  const absl::Time at = rpc::FromProto(repaired.occurred_at());
+  const double seconds = std::max(0.0, absl::ToDoubleSeconds(at - *arrived));
+  const std::string region = Region(after.service_area().region_code());
+  service_seconds_.Add({{"region", region}}, metrics::SlaClockBuckets()).Observe(seconds);
+
+  absl::MutexLock lock(&mu_);
+  EngineerJobs& e = engineers_[engineer];
+  e.jobs.push_back({at, seconds});
+  while (!e.jobs.empty() && (e.jobs.front().at < at - kBaselineWindow || e.jobs.size() > 500)) {
+    e.jobs.pop_front();
+  }
+  double recent_sum = 0, base_sum = 0;
+  int recent_n = 0, base_n = 0;
+  for (const Job& j : e.jobs) {
+    if (j.at > at - kRecentWindow) {
+      recent_sum += j.seconds;
+      ++recent_n;
+    } else {
+      base_sum += j.seconds;
+      ++base_n;
+    }
+  }
+  const bool slow = recent_n > 0 && base_n >= kMinBaselineJobs && base_sum > 0 &&
+                    recent_sum / recent_n >= kSlowRatio * (base_sum / base_n);
+  if (e.slow) slow_engineers_.Add({{"region", e.region}}).Decrement();
+  if (slow) slow_engineers_.Add({{"region", region}}).Increment();
+  e.slow = slow;
+  e.region = region;
+}
 
 void IntakeMetrics::SetOrdersByState(v1::OrderState state, double count) {
   orders_by_state_.Add({{"state", StateLabel(state)}}).Set(count);
@@ -66,7 +161,7 @@ void IntakeMetrics::SetOrdersByState(v1::OrderState state, double count) {
 void IntakeMetrics::Observe(const v1::WorkOrder* before, const v1::WorkOrder& after,
                             const std::vector<v1::Event>& events) {
   const std::string priority = PriorityLabel(after.priority());
-  const std::string region = after.service_area().region_code();
+  const std::string region = Region(after.service_area().region_code());
   const std::string tier = absl::StrCat(after.service_area().city_tier());
   if (before == nullptr) {
     created_
@@ -92,6 +187,7 @@ void IntakeMetrics::Observe(const v1::WorkOrder* before, const v1::WorkOrder& af
                   {"fault_kind", Short(v1::FaultKind_Name(after.fault().kind()),
                                        "FAULT_KIND_")}})
             .Increment();
+        ObserveServiceDuration(after, e);
       }
     } else if (e.has_sla_clock_stopped()) {
       const auto& s = e.sla_clock_stopped();
@@ -99,7 +195,7 @@ void IntakeMetrics::Observe(const v1::WorkOrder* before, const v1::WorkOrder& af
           .Add({{"clock", ClockLabel(s.clock())},
                 {"priority", PriorityLabel(s.priority())},
                 {"city_tier", absl::StrCat(s.city_tier())},
-                {"region", s.region_code()},
+                {"region", Region(s.region_code())},
                 {"outcome", Short(v1::SlaOutcome_Name(s.outcome()), "SLA_OUTCOME_")}},
                metrics::SlaClockBuckets())
           .Observe(absl::ToDoubleSeconds(rpc::FromProto(s.elapsed())));

@@ -398,12 +398,14 @@ grpc::Status IntakeServiceImpl::ListOrders(grpc::ServerContext* context,
   // Partners and engineers list only their own orders.
   if (principal->role == Role::kPartner) {
     if (!filter.partner_id().empty() && filter.partner_id() != principal->partner_id) {
+      core_->metrics().SecurityIncident("scope_violation");
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                           "partner_id: another partner's orders");
     }
     filter.set_partner_id(principal->partner_id);
   } else if (principal->role == Role::kEngineer) {
     if (!filter.engineer_id().empty() && filter.engineer_id() != principal->engineer_id) {
+      core_->metrics().SecurityIncident("scope_violation");
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                           "engineer_id: another engineer's orders");
     }

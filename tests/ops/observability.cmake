@@ -22,3 +22,20 @@ elseif(DEFINED ENV{CI})
 else()
   message(WARNING "promtool not found: Prometheus rule tests not registered")
 endif()
+
+# Live: prometheus scrapes the five real services during a demo day (free
+# ports, own data and storage dirs), then every dashboard panel query and
+# every rule expression must return series. RUN_SERIAL like demo_test: the
+# demo plays a day on manual clocks and is timing-sensitive on 2 cores.
+# obs_demo_extras files complaints and answers surveys after the demo day.
+add_executable(obs_demo_extras ${CMAKE_CURRENT_SOURCE_DIR}/ops/obs_demo_extras.cc)
+target_link_libraries(obs_demo_extras PRIVATE aftersales_proto gRPC::grpc++)
+if(PROMETHEUS AND EXISTS /usr/bin/python3)
+  add_test(NAME obs_live_query_test
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/ops/obs_live_query_test.py
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR}/obs_live
+                   $<TARGET_FILE:obs_demo_extras>)
+  set_tests_properties(obs_live_query_test PROPERTIES TIMEOUT 300 RUN_SERIAL TRUE)
+elseif(DEFINED ENV{CI})
+  message(FATAL_ERROR "prometheus not found (Debian package prometheus, deploy/local/packages.txt)")
+endif()
