@@ -585,20 +585,27 @@ int Main() {
   const double warmup = absl::GetFlag(FLAGS_warmup_s);
   const double duration = absl::GetFlag(FLAGS_duration_s);
   // Sample the servers' CPU exactly at the window's edges.
+  // (A --max_calls run may end before the window does.)
+  std::atomic<bool> run_done{false};
   std::thread sampler([&] {
-    SleepUntilNs(NowNs() + static_cast<int64_t>(warmup * 1e9));
+    const int64_t from = NowNs() + static_cast<int64_t>(warmup * 1e9);
+    const int64_t to = from + static_cast<int64_t>(duration * 1e9);
+    while (!run_done && NowNs() < from) SleepUntilNs(std::min(from, NowNs() + 10000000));
     for (Server& s : servers) s.start = SampleProc(s.pid);
-    SleepUntilNs(NowNs() + static_cast<int64_t>(duration * 1e9));
+    while (!run_done && NowNs() < to) SleepUntilNs(std::min(to, NowNs() + 10000000));
     for (Server& s : servers) s.end = SampleProc(s.pid);
   });
   run.Run(mode, absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_rate), warmup, duration);
+  const double measured_s =
+      std::max(1e-3, (std::min(NowNs(), run.measure_to()) - run.measure_from()) / 1e9);
+  run_done = true;
   sampler.join();
   if (offers) offers->Finish(absl::GetFlag(FLAGS_offer_drain_s));
 
   const ThreadStats t = run.Totals();
   uint64_t errors = 0;
   for (auto [code, n] : t.errors) errors += n;
-  const double throughput = static_cast<double>(t.ok) / duration;
+  const double throughput = static_cast<double>(t.ok) / measured_s;
   const auto& h = t.latency;
 
   std::cout << absl::StrFormat(
@@ -630,9 +637,9 @@ int Main() {
     const double per_req_us = t.ok ? cpu * 1e6 / static_cast<double>(t.ok) : 0;
     std::cout << absl::StrFormat(
         "  server %s: cpu %.2f s = %.0f%% of one core, %.0f us/call; RSS %.1f MB, peak %.1f MB\n",
-        s.name, cpu, 100 * cpu / duration, per_req_us, s.end.rss_mb, s.end.hwm_mb);
+        s.name, cpu, 100 * cpu / measured_s, per_req_us, s.end.rss_mb, s.end.hwm_mb);
     absl::StrAppendFormat(&result, " %s_cpu_pct=%.0f %s_cpu_us_per_call=%.0f %s_rss_mb=%.1f %s_hwm_mb=%.1f",
-                          s.name, 100 * cpu / duration, s.name, per_req_us, s.name,
+                          s.name, 100 * cpu / measured_s, s.name, per_req_us, s.name,
                           s.end.rss_mb, s.name, s.end.hwm_mb);
   }
   if (offers) {
