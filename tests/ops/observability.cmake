@@ -39,3 +39,7 @@ if(PROMETHEUS AND EXISTS /usr/bin/python3)
 elseif(DEFINED ENV{CI})
   message(FATAL_ERROR "prometheus not found (Debian package prometheus, deploy/local/packages.txt)")
 endif()
+
+# Intake's SPEC 7.2 metrics (Level 2 baseline, bounded regions, incidents).
+aftersales_test(obs_intake_metrics_test ops/obs_intake_metrics_test.cc)
+target_link_libraries(obs_intake_metrics_test PRIVATE intake_lib)
