@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rpc/admission.h"
+#include "store/principal_scope.h"
 
 namespace aftersales::rpc {
 namespace {
@@ -34,6 +35,9 @@ absl::StatusOr<auth::Principal> AuthorizeCall(
     header = absl::string_view(it->second.data(), it->second.size());
   }
   auto principal = auth::Authorize(tokens, header, allowed);
+  // Every commit of this call is audited under its principal (the thread
+  // served other calls before: always overwrite, "" when refused).
+  store::SetCurrentPrincipal(principal.ok() ? principal->id : std::string());
   if (!principal.ok()) return principal;
   // Rate limits and the in-flight bound apply to every RPC of the service.
   if (CallAdmission* admission = g_admission.load(); admission != nullptr) {

@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include "store/audit_log.h"
+#include "store/principal_scope.h"
 
 #include <cstdlib>
 #include <iostream>
@@ -163,6 +164,8 @@ rocksdb::ColumnFamilyHandle* Store::Family(absl::string_view name) const {
 absl::Status Store::Write(rocksdb::WriteBatch* batch, absl::string_view principal) {
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
+  // No principal from the batch: the thread's (an RPC's caller, a consumer).
+  if (principal.empty()) principal = CurrentPrincipal();
   // With the audit log on, the log orders and groups the writes (one synced
   // RocksDB write per group, each batch with its chained audit record).
   if (audit_) return audit_->Write(wo, *batch, principal);

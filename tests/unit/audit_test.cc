@@ -11,6 +11,7 @@
 #include "aftersales/v1/intake.pb.h"
 #include "catch2/catch.hpp"
 #include "store/audit_log.h"
+#include "store/principal_scope.h"
 #include "store/store.h"
 #include "support/test_support.h"
 #include "unit/audit_tamper.h"
@@ -51,6 +52,33 @@ std::vector<v1::AuditRecord> All(const Store& store) {
   auto records = store.audit()->List(0, 1000000);
   REQUIRE(records.ok());
   return *records;
+}
+
+TEST_CASE("a commit without a principal of its own takes the thread's, scoped per thread") {
+  TempDir dir;
+  auto store = OpenStore(dir.Sub("db"));
+  {
+    PrincipalScope scope("consumer:intake");
+    REQUIRE(CommitOrder(*store, "S1").ok());                  // the scope's
+    REQUIRE(CommitOrder(*store, "S2", "partner-a").ok());     // the batch's wins
+    std::thread other([&] { REQUIRE(CommitOrder(*store, "S3").ok()); });  // not inherited
+    other.join();
+    {
+      PrincipalScope inner("system:sweep");
+      REQUIRE(CommitOrder(*store, "S4").ok());
+    }
+    REQUIRE(CommitOrder(*store, "S5").ok());  // the outer one again
+  }
+  REQUIRE(CommitOrder(*store, "S6").ok());  // restored: none
+  SetCurrentPrincipal("agent-1");           // what AuthorizeCall does per call
+  REQUIRE(CommitOrder(*store, "S7").ok());
+  SetCurrentPrincipal("");
+  std::map<std::string, std::string> by_subject;
+  for (const auto& r : All(*store)) by_subject[r.subject_id()] = r.actor().principal_id();
+  CHECK(by_subject == std::map<std::string, std::string>{
+                          {"S1", "consumer:intake"}, {"S2", "partner-a"}, {"S3", ""},
+                          {"S4", "system:sweep"}, {"S5", "consumer:intake"}, {"S6", ""},
+                          {"S7", "agent-1"}});
 }
 
 // A store with `n` committed orders O1..On, closed again.
