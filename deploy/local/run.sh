@@ -276,13 +276,16 @@ start_service() {
   done
   [[ -f "$log" ]] && mv -f "$log" "$log.1"
   rm -f "$ports" "$ports.tmp"
-  mkdir -p "$var/$s"
+  # Checkpoints (aftersalesctl backup SERVICE NAME) go to backups/<service>,
+  # on the same filesystem as the data, so their files are hard-linked.
+  mkdir -p "$var/$s" "$var/backups/$s"
 
   local args=(
     --listen_host="$host"
     --grpc_port="${grpc_port[$s]}"
     --metrics_port="${metrics_port[$s]}"
     --data_dir="$var/$s"
+    --backup_dir="$var/backups/$s"
     --tokens_file="$tokens_file"
     --service_token_file="$service_token"
     --port_file="$ports"
