@@ -29,6 +29,25 @@ WHAT = {
 GRPC_PORT = 7000
 HEALTH_PORT = 7001
 METRICS_PORT = 9090
+# The services that keep customer PII (sealed with per-customer keys wrapped
+# by a KEK, libs/privacy/key_flags.h); only they define --pii_key_file.
+PII_SERVICES = ["intake", "complaint", "satisfaction"]
+PII_DIR = "/etc/aftersales/pii"
+PII_ARG = f"        - --pii_key_file={PII_DIR}/pii.key\n"
+PII_MOUNT = f"""\
+        - name: pii-key  # the KEK; the read-only tokens mount cannot hold a created pii.key
+          mountPath: {PII_DIR}
+          readOnly: true
+"""
+PII_VOLUME = """\
+      # The KEK that wraps the per-customer PII keys (pii.key: 64 hex digits;
+      # docs/operations.md, "PII key"). Not in git; one per service and cell.
+      # Restoring a backup needs the KEK it was written with.
+      - name: pii-key
+        secret:
+          secretName: @SVC@-pii-key
+          defaultMode: 0440
+"""
 
 
 def read_peers(path=os.path.join(HERE, "peers.tsv")):
@@ -114,7 +133,7 @@ spec:
         - --tls_key=/etc/aftersales/tls/tls.key
         - --peer_tls_ca=/etc/aftersales/tls/ca.crt
         - --policy_file=/etc/aftersales/policies/@SVC@.textproto
-@ENV@        ports:
+@PIIARG@@ENV@        ports:
         - name: grpc  # TLS: partners, apps, agents and operators (via the edge), peers
           containerPort: @GRPC@
         - name: health  # plaintext grpc.health.v1 only, for the kubelet
@@ -165,7 +184,7 @@ spec:
         - name: policies
           mountPath: /etc/aftersales/policies
           readOnly: true
-        - name: tmp
+@PIIMOUNT@        - name: tmp
           mountPath: /tmp
       volumes:
       # Token hashes (tokens.txt, the format of libs/auth/auth.h) and the plain
@@ -187,7 +206,7 @@ spec:
       - name: policies
         configMap:
           name: aftersales-policies
-      - name: tmp
+@PIIVOLUME@      - name: tmp
         emptyDir:
           sizeLimit: 64Mi
   volumeClaimTemplates:
@@ -317,8 +336,12 @@ def render(svc, pairs):
     if servers:
         egress = ("  - to:  # peers\n" + pod_selectors(servers, 4) +
                   f"    ports:\n    - port: {GRPC_PORT}\n")
+    pii = svc in PII_SERVICES
     out = (TEMPLATE.replace("@ENV@", env).replace("@INGRESS@", ingress)
-           .replace("@EGRESS@", egress))
+           .replace("@EGRESS@", egress)
+           .replace("@PIIARG@", PII_ARG if pii else "")
+           .replace("@PIIMOUNT@", PII_MOUNT if pii else "")
+           .replace("@PIIVOLUME@", PII_VOLUME if pii else ""))
     for key, value in (("@SVC@", svc), ("@WHAT@", WHAT[svc]),
                        ("@GRPC@", str(GRPC_PORT)), ("@HEALTH@", str(HEALTH_PORT)),
                        ("@METRICS@", str(METRICS_PORT))):

@@ -6,7 +6,9 @@ checks what the rendered manifests do, not how they are written:
   --data_dir and --backup_dir, gRPC startup/liveness/readiness probes on the
   port its --health_port serves, resource requests and limits, a non-root
   read-only container, the tokens Secret and its TLS Secret mounted where its
-  flags point, and only flags its binary defines;
+  flags point, and only flags its binary defines; intake, complaint and
+  satisfaction (only they) get --pii_key_file on their own read-only
+  <service>-pii-key Secret;
 - each has a ClusterIP and a headless Service, a PodDisruptionBudget and a
   NetworkPolicy selecting its pods; a ServiceMonitor scrapes each once with
   job = the service name;
@@ -31,6 +33,8 @@ import sys
 import yaml
 
 SERVICES = ["intake", "dispatch", "parts", "complaint", "satisfaction"]
+# The services that keep customer PII and need their KEK (docs/security.md).
+PII_SERVICES = {"intake", "complaint", "satisfaction"}
 FAILURES = []
 
 
@@ -78,6 +82,11 @@ def code_peers(source):
 def defined_flags(source, svc):
     """Flags the service's binary defines: the shared libs' and its own."""
     files = glob.glob(os.path.join(source, "libs/**/*.cc"), recursive=True)
+    # libs/privacy (--pii_key_file, --pii_previous_key_file) is linked only
+    # by the services that keep PII: not a flag of the others' binaries.
+    with open(os.path.join(source, "services", svc, "CMakeLists.txt"), encoding="utf-8") as f:
+        if "aftersales_privacy" not in f.read():
+            files = [p for p in files if os.sep + "privacy" + os.sep not in p]
     files += glob.glob(os.path.join(source, "services", svc, "**/*.cc"), recursive=True)
     flags = set()
     for path in files:
@@ -195,6 +204,24 @@ def check_cell(name, docs, source, pairs, flags):
               f"{where}: token hashes and service token in different Secrets")
         check(secret_behind("tls_cert") == secret_behind("tls_key") == f"{svc}-tls",
               f"{where}: TLS cert/key not from the Secret {svc}-tls")
+
+        # The PII KEK: its own read-only Secret, for exactly the PII services
+        # (the tokens mount is read-only, so the service cannot create it).
+        pii_volumes = {v["name"] for v in volumes.values()
+                       if v.get("secret", {}).get("secretName", "").endswith("-pii-key")}
+        if svc in PII_SERVICES:
+            check("pii_key_file" in flags[svc], f"{where}: binary does not define --pii_key_file")
+            check(secret_behind("pii_key_file") == f"{svc}-pii-key",
+                  f"{where}: --pii_key_file is not on the mounted Secret {svc}-pii-key")
+            check(secret_behind("pii_key_file") != secret_behind("tokens_file"),
+                  f"{where}: PII key in the tokens Secret")
+            check(all(mounts.get(v, {}).get("readOnly") is True for v in pii_volumes),
+                  f"{where}: PII key Secret not mounted read-only")
+            check(len(pii_volumes) == 1, f"{where}: PII key volumes {sorted(pii_volumes)}")
+        else:
+            check("pii_key_file" not in args and "pii_previous_key_file" not in args,
+                  f"{where}: PII key flags on a service without PII")
+            check(not pii_volumes, f"{where}: PII key Secret mounted: {sorted(pii_volumes)}")
 
         # Policy from the generated ConfigMap, under the service's own key.
         policy = args.get("policy_file", "")
