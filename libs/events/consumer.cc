@@ -44,7 +44,6 @@ EventConsumer::EventConsumer(store::Store* store, ConsumerOptions options,
                     .Help("1 while the consumer holds a stream to its producer")
                     .Register(*registry)
                     .Add(labels);
-  applied_ = &prometheus::BuildCounter()
   last_contact_ =
       &prometheus::BuildGauge()
            .Name("aftersales_event_consumer_last_contact_timestamp_seconds")
@@ -58,6 +57,7 @@ EventConsumer::EventConsumer(store::Store* store, ConsumerOptions options,
                              "while connected")
                        .Register(*registry)
                        .Add(labels);
+  applied_ = &prometheus::BuildCounter()
                   .Name("aftersales_event_consumer_applied_total")
                   .Help("Events applied (cursor advanced with their effect)")
                   .Register(*registry)
@@ -125,15 +125,15 @@ absl::Status EventConsumer::StreamOnce(v1::EventStream::Stub& stub,
   v1::SubscribeResponse response;
   while (result.ok() && reader->Read(&response)) {
     connected_->Set(1);
+    last_contact_time_ = absl::Now();
+    last_contact_->Set(absl::ToDoubleSeconds(last_contact_time_ - absl::UnixEpoch()));
+    disconnected_->Set(0);
     for (const v1::Event& event : response.events()) {
       if (event.seq() <= cursor_.load()) continue;  // already applied
       result = ApplyOne(event);
       if (!result.ok()) break;
     }
     const uint64_t head = std::max<uint64_t>(response.head_seq(), cursor_.load());
-    last_contact_time_ = absl::Now();
-    last_contact_->Set(absl::ToDoubleSeconds(last_contact_time_ - absl::UnixEpoch()));
-    disconnected_->Set(0);
     lag_->Set(static_cast<double>(head - cursor_.load()));
   }
   if (!result.ok()) context.TryCancel();
@@ -173,13 +173,13 @@ void EventConsumer::Run(StopSignal& stop) {
     if (stop.stopped()) break;
     if (cursor_.load() != before) backoff = options_.initial_backoff;
     reconnects_->Increment();
+    disconnected_->Set(absl::ToDoubleSeconds(absl::Now() - last_contact_time_));
     // Full jitter keeps many consumers from reconnecting in lockstep.
     const absl::Duration wait =
         backoff / 2 + backoff * absl::Uniform(jitter, 0.0, 1.0);
     if (stop.WaitFor(wait)) break;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
-    disconnected_->Set(absl::ToDoubleSeconds(absl::Now() - last_contact_time_));
 }
 
 }  // namespace aftersales::events
