@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "rpc/rpc.h"
 #include "store/keys.h"
+#include "store/principal_scope.h"
 
 namespace aftersales::events {
 namespace {
@@ -89,6 +90,11 @@ bool EventConsumer::Retryable(const absl::Status& s) {
 }
 
 absl::Status EventConsumer::ApplyOne(const v1::Event& event) {
+  // Audited as "consumer:<producer>" (options_.name is "<me><-<producer>").
+  const size_t arrow = options_.name.rfind("<-");
+  store::PrincipalScope principal(absl::StrCat(
+      "consumer:", arrow == std::string::npos ? event.producer()
+                                              : options_.name.substr(arrow + 2)));
   store::Batch batch;
   absl::Status effect = apply_(event, batch);
   if (!effect.ok()) {
