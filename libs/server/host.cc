@@ -22,6 +22,7 @@
 #include "server/maintenance_admin.h"
 #include "server/metrics_interceptor.h"
 #include "server/rate_limit.h"
+#include "store/principal_scope.h"
 
 ABSL_FLAG(int, health_port, 0,
           "Plaintext port serving only grpc.health.v1.Health (Kubernetes gRPC "
@@ -368,7 +369,13 @@ int ServiceHost::Run() {
     events::EventConsumer* c = consumer.get();
     threads_.emplace_back([this, c] { c->Run(stop_); });
   }
-  for (auto& loop : loops_) threads_.emplace_back(loop);
+  // A loop's commits are audited as "system:background" (one loop per service).
+  for (auto& loop : loops_) {
+    threads_.emplace_back([loop] {
+      store::PrincipalScope principal("system:background");
+      loop();
+    });
+  }
   // Consumers' lag as seen from this producer, also while they are down.
   threads_.emplace_back([this] {
     do {

@@ -1,11 +1,14 @@
-// Who each audit record says caused it (docs/audit.md, "Principals"): the
-// authenticated caller of an RPC, "consumer:<producer>" for an event a
-// consumer applied; a refused call writes nothing under anyone's name.
+// Who each audit record says caused it (docs/audit.md, "Who is recorded"):
+// the authenticated caller of an RPC, "system:background" for the sweeper,
+// "consumer:<producer>" for an event a consumer applied; a refused call
+// writes nothing under anyone's name.
 #include <set>
 
 #include "aftersales/v1/events.grpc.pb.h"
 #include "aftersales/v1/intake.grpc.pb.h"
+#include "aftersales/v1/admin.grpc.pb.h"
 #include "catch2/catch.hpp"
+#include "rpc/rpc.h"
 #include "support/fixtures.h"
 #include "support/test_support.h"
 
@@ -34,13 +37,14 @@ std::set<std::string> Principals(const std::vector<v1::AuditRecord>& records) {
   return out;
 }
 
-TEST_CASE("intake's audit records name the authenticated caller and a consumer names its producer") {
+TEST_CASE("audit records name the authenticated caller, the background loop and a consumer's producer") {
   testing::TempDir dir;
   testing::TestTokens tokens{dir.path()};
   testing::ServiceProcess::Options io;
   io.name = "intake";
   io.data_dir = dir.Sub("intake");
   io.tokens = &tokens;
+  io.manual_clock = true;
   testing::ServiceProcess intake(io);
   auto stub = v1::IntakeService::NewStub(intake.channel());
   const std::string auditor = tokens.token.at("auditor");
@@ -75,6 +79,28 @@ TEST_CASE("intake's audit records name the authenticated caller and a consumer n
                           testing::SampleOrderRequest("r-bad", "SN-bad"), &resp)
             .error_code() == grpc::StatusCode::UNAUTHENTICATED);
   CHECK(Records(intake, auditor).back().seq() == head_before);
+
+  // Intake's sweeper (its background loop) commits as "system:background"
+  // once the orders' deadlines pass.
+  v1::AdvanceTimeRequest advance;
+  *advance.mutable_by() = rpc::ToProto(absl::Hours(24 * 10));
+  v1::ClockTime now;
+  REQUIRE(v1::ClockAdmin::NewStub(intake.channel())
+              ->AdvanceTime(Context(tokens.token.at("admin")).get(), advance, &now)
+              .ok());
+  std::set<std::string> swept;
+  REQUIRE(testing::Eventually([&] {
+    swept.clear();
+    for (const auto& r : Records(intake, auditor)) {
+      if (r.actor().principal_id() != "system:background") continue;
+      CHECK(r.action().find("sla_breached#") != std::string::npos);
+      swept.insert(r.subject_id());
+    }
+    return swept == std::set<std::string>{by_agent, by_partner, by_agent2};
+  }));
+  // The callers' records still name the callers.
+  CHECK(Principals(Records(intake, auditor, by_partner)) ==
+        std::set<std::string>{"partner-a", "system:background"});
 
   // Dispatch follows intake: what its consumer commits is "consumer:intake".
   testing::ServiceProcess::Options d;
