@@ -74,6 +74,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 3;
   db_options.max_total_wal_size = 64 << 20;
+  // One memtable budget for all column families (a service has ~15; at
+  // 3 x 8 MB each they could hold 360 MB): past it RocksDB flushes the
+  // largest. Without it intake reached 664 MB RSS while bulk-loading 1M
+  // orders (docs/benchmarks.md).
+  db_options.db_write_buffer_size = 64 << 20;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::set<std::string> names = {std::string(rocksdb::kDefaultColumnFamilyName),
