@@ -119,7 +119,7 @@ spec:
         image: aftersales/@SVC@  # deploy/docker/Dockerfile, entrypoint = the binary
         # Flags: libs/server/flags.cc, libs/server/host.cc (--health_port),
         # libs/server/maintenance_admin.cc (--backup_dir), services/@SVC@/main.cc
-        # (--policy_file). Each can also be an AFTERSALES_<FLAG> variable.
+        # (--policy_file), libs/server/flags.cc (--rate_limit_file). Each can also be an AFTERSALES_<FLAG> variable.
         args:
         - --listen_host=0.0.0.0
         - --grpc_port=@GRPC@
@@ -133,6 +133,7 @@ spec:
         - --tls_key=/etc/aftersales/tls/tls.key
         - --peer_tls_ca=/etc/aftersales/tls/ca.crt
         - --policy_file=/etc/aftersales/policies/@SVC@.textproto
+        - --rate_limit_file=/etc/aftersales/policies/rate_limits.txt
 @PIIARG@@ENV@        ports:
         - name: grpc  # TLS: partners, apps, agents and operators (via the edge), peers
           containerPort: @GRPC@
