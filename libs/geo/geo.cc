@@ -74,9 +74,9 @@ GridIndex::Cell GridIndex::CellOf(const Point& p) const {
 bool GridIndex::Upsert(absl::string_view id, const Point& point) {
   if (!IsValid(point)) return false;
   Remove(id);
-  const std::string key(id);
+  std::string key(id);
   points_[key] = point;
-  cells_[CellOf(point)].push_back(key);
+  cells_[CellOf(point)].push_back(Entry{std::move(key), point});
   return true;
 }
 
@@ -85,9 +85,11 @@ bool GridIndex::Remove(absl::string_view id) {
   if (it == points_.end()) return false;
   auto cell = cells_.find(CellOf(it->second));
   if (cell != cells_.end()) {
-    auto& ids = cell->second;
-    ids.erase(std::remove(ids.begin(), ids.end(), it->first), ids.end());
-    if (ids.empty()) cells_.erase(cell);
+    auto& entries = cell->second;
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const Entry& e) { return e.id == it->first; }),
+                  entries.end());
+    if (entries.empty()) cells_.erase(cell);
   }
   points_.erase(it);
   return true;
@@ -114,9 +116,8 @@ double GridIndex::RingLowerBoundKm(const Point& from, int ring) const {
   return kEarthRadiusKm * AngleOfHav(h);
 }
 
-void GridIndex::VisitRing(
-    const Cell& center, int ring,
-    const std::function<void(const std::vector<std::string>&)>& visit) const {
+template <typename Visit>
+void GridIndex::VisitRing(const Cell& center, int ring, const Visit& visit) const {
   auto at = [&](int dr, int dc) {
     const int row = center.row + dr;
     if (row < 0 || row >= rows_) return;
@@ -139,8 +140,8 @@ void GridIndex::VisitRing(
   }
 }
 
-void GridIndex::Search(const Point& from, const std::function<bool(double)>& done,
-                       const std::function<void(const std::string&)>& consider) const {
+template <typename Done, typename Consider>
+void GridIndex::Search(const Point& from, const Done& done, const Consider& consider) const {
   if (points_.empty()) return;
   const Cell center = CellOf(from);
   for (int ring = 0;; ++ring) {
@@ -150,17 +151,17 @@ void GridIndex::Search(const Point& from, const std::function<bool(double)>& don
     // the occupied cells not yet visited instead.
     const long long side = 2LL * ring + 1;
     if (2 * ring + 3 > cols_ || side * side > 2LL * static_cast<long long>(cells_.size()) + 64) {
-      for (const auto& [cell, ids] : cells_) {
+      for (const auto& [cell, entries] : cells_) {
         int dc = std::abs(cell.col - center.col);
         dc = std::min(dc, cols_ - dc);
         const int dr = std::abs(cell.row - center.row);
         if (std::max(dr, dc) < ring) continue;  // visited already
-        for (const auto& id : ids) consider(id);
+        for (const Entry& e : entries) consider(e);
       }
       return;
     }
-    VisitRing(center, ring, [&](const std::vector<std::string>& ids) {
-      for (const auto& id : ids) consider(id);
+    VisitRing(center, ring, [&](const std::vector<Entry>& entries) {
+      for (const Entry& e : entries) consider(e);
     });
   }
 }
@@ -177,13 +178,17 @@ std::vector<Hit> GridIndex::Nearest(const Point& from, size_t k, double max_km,
         if (lower_bound > max_km) return true;
         return best.size() == k && lower_bound > best.top().distance_km;
       },
-      [&](const std::string& id) {
-        const Point& p = points_.at(id);
-        Hit hit{id, p, DistanceKm(from, p)};
-        if (hit.distance_km > max_km) return;
-        if (best.size() == k && !HitLess(hit, best.top())) return;
-        if (filter && !filter(id, p)) return;
-        best.push(std::move(hit));
+      [&](const Entry& e) {
+        const double d = DistanceKm(from, e.point);
+        if (d > max_km) return;
+        if (best.size() == k) {
+          // Not better than the worst kept hit: drop it before copying the
+          // id or calling the filter.
+          const Hit& worst = best.top();
+          if (d > worst.distance_km || (d == worst.distance_km && !(e.id < worst.id))) return;
+        }
+        if (filter && !filter(e.id, e.point)) return;
+        best.push(Hit{e.id, e.point, d});
         if (best.size() > k) best.pop();
       });
   std::vector<Hit> out;
@@ -202,12 +207,11 @@ std::vector<Hit> GridIndex::Within(const Point& from, double radius_km,
   if (!IsValid(from) || !(radius_km >= 0)) return out;
   Search(
       from, [&](double lower_bound) { return lower_bound > radius_km; },
-      [&](const std::string& id) {
-        const Point& p = points_.at(id);
-        const double d = DistanceKm(from, p);
+      [&](const Entry& e) {
+        const double d = DistanceKm(from, e.point);
         if (d > radius_km) return;
-        if (filter && !filter(id, p)) return;
-        out.push_back(Hit{id, p, d});
+        if (filter && !filter(e.id, e.point)) return;
+        out.push_back(Hit{e.id, e.point, d});
       });
   std::sort(out.begin(), out.end(), HitLess);
   return out;

@@ -61,8 +61,12 @@ struct Hit {
 // cells near the query. Cells are `cell_deg` degrees square (default 0.25°,
 // ~28 km north-south); the search walks square rings of cells outwards and
 // stops once a lower bound on the distance of the next ring exceeds what is
-// still needed, falling back to a scan when rings would cost more. Ids are
-// unique: Upsert moves a point. Not thread-safe: callers guard it.
+// still needed, falling back to a scan when rings would cost more. Each cell
+// stores its points' positions next to their ids, so a query reads cells
+// sequentially and rejects far points without a per-id lookup; Nearest calls
+// `filter` only on points nearer than the k-th best found so far (so a
+// filter that fetches per-id data pays for that only near the query). Ids
+// are unique: Upsert moves a point. Not thread-safe: callers guard it.
 class GridIndex {
  public:
   explicit GridIndex(double cell_deg = 0.25);
@@ -105,18 +109,25 @@ class GridIndex {
   // Lower bound, in km, on the distance from `from` to any point in a cell
   // `ring` rings away from the query's cell.
   double RingLowerBoundKm(const Point& from, int ring) const;
-  // Visits the cells of one ring (ring 0 = the query's own cell).
-  void VisitRing(const Cell& center, int ring,
-                 const std::function<void(const std::vector<std::string>&)>& visit) const;
+  // One indexed point as a cell stores it: the position travels with the id
+  // so a query never looks the id up elsewhere.
+  struct Entry {
+    std::string id;
+    Point point;
+  };
+  // Visits the cells of one ring (ring 0 = the query's own cell); templates
+  // defined and instantiated in geo.cc only (no std::function in the walk).
+  template <typename Visit>
+  void VisitRing(const Cell& center, int ring, const Visit& visit) const;
   // Walks rings until `done(lower_bound_of_next_ring)` or the grid is covered;
-  // `consider` sees each candidate id once.
-  void Search(const Point& from, const std::function<bool(double)>& done,
-              const std::function<void(const std::string&)>& consider) const;
+  // `consider` sees each candidate Entry once.
+  template <typename Done, typename Consider>
+  void Search(const Point& from, const Done& done, const Consider& consider) const;
 
   double cell_deg_;
   int rows_, cols_;
-  std::unordered_map<std::string, Point> points_;
-  std::unordered_map<Cell, std::vector<std::string>, CellHash> cells_;
+  std::unordered_map<std::string, Point> points_;  // Find / Remove / size
+  std::unordered_map<Cell, std::vector<Entry>, CellHash> cells_;
 };
 
 }  // namespace aftersales::geo

@@ -1,8 +1,10 @@
 // libs/geo: great-circle distances against known values, the travel-time
 // estimate, and the grid index against a brute-force scan of every point
-// (random points world-wide, dense clusters, the poles and the antimeridian).
+// (random points world-wide, dense clusters, the poles and the antimeridian,
+// and after many moves and removals).
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -148,6 +150,57 @@ TEST_CASE("grid index answers exactly like a scan of every point") {
       }
     }
   }
+}
+
+TEST_CASE("grid index after many moves and removals still answers like a scan") {
+  // Cells keep each point's position next to its id: a move or removal must
+  // update that copy too, or queries would see stale positions.
+  std::mt19937_64 rng(20261122);
+  std::uniform_real_distribution<double> unit(0, 1);
+  GridIndex index(0.01);
+  std::map<std::string, Point> now;
+  auto city = [&] { return Point{31.0 + unit(rng) * 0.4, 121.2 + unit(rng) * 0.4}; };
+  for (int i = 0; i < 2000; ++i) {
+    const std::string id = absl::StrCat("e", i % 500);
+    if (unit(rng) < 0.15) {
+      CHECK(index.Remove(id) == (now.erase(id) == 1));
+    } else {
+      const Point p = city();
+      REQUIRE(index.Upsert(id, p));
+      now[id] = p;
+    }
+  }
+  REQUIRE(index.size() == now.size());
+  std::vector<std::pair<std::string, Point>> pts(now.begin(), now.end());
+  size_t filter_calls = 0;
+  const GridIndex::Filter current = [&](absl::string_view id, const Point& p) {
+    ++filter_calls;
+    const Point& want = now.at(std::string(id));
+    CHECK(p.lat_deg == want.lat_deg);
+    CHECK(p.lng_deg == want.lng_deg);
+    return true;
+  };
+  for (int q = 0; q < 40; ++q) {
+    const Point from = city();
+    for (size_t k : {1u, 10u, 50u}) {
+      const auto got = index.Nearest(from, k, INFINITY, current);
+      const auto want = BruteNearest(pts, from, k, INFINITY, nullptr);
+      REQUIRE(Ids(got) == Ids(want));
+      for (size_t i = 0; i < got.size(); ++i) {
+        CHECK(got[i].point.lat_deg == want[i].point.lat_deg);
+        CHECK(got[i].point.lng_deg == want[i].point.lng_deg);
+        CHECK(got[i].distance_km == want[i].distance_km);
+      }
+    }
+    CHECK(Ids(index.Within(from, 3.0, current)) ==
+          Ids(BruteNearest(pts, from, pts.size(), 3.0, nullptr)));
+  }
+  // Nearest filters only points nearer than the k-th best so far, not every
+  // point in the visited cells.
+  filter_calls = 0;
+  index.Nearest({31.2, 121.4}, 5, INFINITY, current);
+  CHECK(filter_calls >= 5);
+  CHECK(filter_calls < now.size() / 4);
 }
 
 TEST_CASE("an empty index and invalid queries find nothing") {
