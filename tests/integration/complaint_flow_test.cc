@@ -24,6 +24,7 @@
 #include "events/event_stream.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
+#include "support/order_driver.h"
 #include "support/fixtures.h"
 #include "support/test_support.h"
 
@@ -32,21 +33,6 @@ namespace {
 
 using testing::Context;
 using testing::Eventually;
-
-// A loopback port nobody listens on right now.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
 
 // Stands in for the satisfaction service until it emits detractors itself:
 // its event log (a real store served by the real EventStream) and GetSurvey
@@ -129,7 +115,7 @@ struct FlowSuite {
   FlowSuite() {
     // Each consumes the other: complaint's port is chosen first so intake
     // can follow it from the start (it retries until complaint serves).
-    const int complaint_port = FreePort();
+    const int complaint_port = testing::FreeLoopbackPort();
     testing::ServiceProcess::Options i;
     i.name = "intake";
     i.data_dir = dir.Sub("intake");

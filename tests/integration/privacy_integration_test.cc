@@ -23,6 +23,7 @@
 #include "aftersales/v1/satisfaction.grpc.pb.h"
 #include "catch2/catch.hpp"
 #include "rpc/rpc.h"
+#include "support/order_driver.h"
 #include "support/event_producer.h"
 #include "support/fixtures.h"
 #include "support/test_support.h"
@@ -130,7 +131,6 @@ struct Suite {
   std::unique_ptr<v1::IntakeService::Stub> orders;
   std::unique_ptr<v1::SatisfactionService::Stub> surveys;
   std::unique_ptr<v1::ComplaintService::Stub> complaints;
-  int offers = 0;
 
   Suite() {
     dispatch.Up();
@@ -186,15 +186,6 @@ struct Suite {
     return o;
   }
 
-  void Report(const std::string& who, v1::ProgressReport r) {
-    v1::ReportProgressRequest req;
-    *req.mutable_report() = std::move(r);
-    v1::ReportProgressResponse resp;
-    grpc::Status s = orders->ReportProgress(Context(token(who)).get(), req, &resp);
-    INFO(s.error_message());
-    REQUIRE(s.ok());
-  }
-
   v1::CreateOrderRequest Request(const std::string& request_id, const std::string& customer) {
     v1::CreateOrderRequest r = testing::SampleOrderRequest(request_id, kSerialMarker + request_id);
     r.set_customer_id(customer);
@@ -214,44 +205,9 @@ struct Suite {
                                           Request(request_id, customer), &created);
     INFO(cs.error_message());
     REQUIRE(cs.ok());
-    const std::string id = created.order().order_id();
-    v1::Event e;
-    e.set_producer("dispatch");
-    e.set_subject_id(id);
-    auto* a = e.mutable_offer_accepted();
-    a->set_offer_id("OF-" + std::to_string(++offers));
-    a->set_order_id(id);
-    a->set_engineer_id("E1");
-    a->set_partner_id("PA");
-    a->set_attempt(1);
-    *a->mutable_eta() = rpc::ToProto(kStart + absl::Minutes(25));
-    a->mutable_engineer()->set_engineer_id("E1");
-    dispatch.Emit(e);
-    REQUIRE(Eventually([&] { return Order(id).assignment().engineer_id() == "E1"; }));
-    auto report = [&](const std::string& n) {
-      v1::ProgressReport r;
-      r.set_order_id(id);
-      r.set_client_event_id(request_id + "-" + n);
-      return r;
-    };
-    v1::ProgressReport r = report("contacted");
-    r.mutable_contacted()->set_method(v1::CONTACT_METHOD_PHONE_CALL);
-    Report("engineer", r);
-    r = report("arrived");
-    r.mutable_arrived();
-    Report("engineer", r);
-    r = report("diagnosed");
-    r.mutable_diagnosed()->mutable_diagnosis()->set_initial_cause_code("SENSOR");
-    Report("engineer", r);
-    r = report("repaired");
-    r.mutable_repaired()->mutable_result()->set_final_cause_code("SENSOR");
-    r.mutable_repaired()->mutable_result()->set_first_visit_fix(true);
-    Report("engineer", r);
-    r = report("confirmed");
-    r.mutable_customer_confirmed()->set_method(v1::CONSENT_METHOD_TEXT);
-    Report("app", r);
-    REQUIRE(Order(id).state() == v1::ORDER_STATE_CONFIRMED);
-    return id;
+    return testing::DriveToConfirmed(*orders, tokens, dispatch, created.order().order_id(),
+                                     request_id, kStart + absl::Minutes(25))
+        .order_id();
   }
 
   v1::Survey SurveyOf(const std::string& order_id) {

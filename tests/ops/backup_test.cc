@@ -13,6 +13,7 @@
 #include "aftersales/v1/admin.grpc.pb.h"
 #include "aftersales/v1/intake.grpc.pb.h"
 #include "catch2/catch.hpp"
+#include "support/order_driver.h"
 #include "support/fixtures.h"
 #include "support/grpc_probe.h"
 #include "support/test_support.h"
@@ -22,18 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::Context;
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 struct BackupSuite {
   testing::TempDir dir;
@@ -247,7 +236,7 @@ TEST_CASE("without --backup_dir checkpoints are disabled") {
 }
 
 TEST_CASE("the health port serves only plaintext health, and goes with the service") {
-  const int port = FreePort();
+  const int port = testing::FreeLoopbackPort();
   BackupSuite s({Flag("health_port", std::to_string(port))});
   auto health = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                     grpc::InsecureChannelCredentials());
