@@ -322,14 +322,18 @@ TEST_CASE("200 engineers and 500 orders: offered or queued, capacity kept, rejec
   uint64_t last = before_drop.empty() ? 0 : before_drop.back().cursor();
   FeedReader resumed(s.stub.get(), s.token("partner-a"), "PA");
   resumed.Start(last);
-  const std::vector<v1::Offer> pa_offers = s.Offers("PA", v1::OFFER_STATE_UNSPECIFIED);
+  std::vector<v1::Offer> pa_offers;
   auto all_items = [&] {
     std::vector<v1::OfferFeedMessage> items = before_drop;
     for (const auto& m : resumed.Items()) items.push_back(m);
     return items;
   };
   // Caught up: the latest feed item of every offer shows its current state.
+  // The current states are read afresh each time: under load dispatch may
+  // still be making offers for the queue when this starts.
   REQUIRE(Eventually([&] {
+    pa_offers = s.Offers("PA", v1::OFFER_STATE_UNSPECIFIED);
+    if (pa_offers.empty()) return false;
     std::map<std::string, v1::OfferState> latest;
     for (const auto& m : all_items()) latest[m.offer().offer_id()] = m.offer().state();
     for (const auto& o : pa_offers) {
