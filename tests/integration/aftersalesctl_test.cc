@@ -30,6 +30,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "rpc/rpc.h"
+#include "support/order_driver.h"
 #include "support/fixtures.h"
 #include "support/test_support.h"
 
@@ -39,6 +40,7 @@ namespace aftersales {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
+using testing::FreeLoopbackPort;
 using testing::Context;
 using testing::Eventually;
 
@@ -50,19 +52,6 @@ const char kStartShanghai[] = "2026-11-23T10:00:00+08:00";
 std::string CtlBinary() {
   if (getenv("AFTERSALES_BIN_DIR") != nullptr) return testing::ServiceBinary("aftersalesctl");
   return AFTERSALESCTL_BINARY;
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 struct Result {
@@ -192,7 +181,8 @@ struct Suite {
   std::unique_ptr<v1::SatisfactionService::Stub> surveys;
 
   Suite() {
-    const int dispatch_port = FreePort(), complaint_port = FreePort(), sat_port = FreePort();
+    const int dispatch_port = FreeLoopbackPort(), complaint_port = FreeLoopbackPort(),
+              sat_port = FreeLoopbackPort();
     auto addr = [](int port) { return "127.0.0.1:" + std::to_string(port); };
     auto options = [&](const std::string& name) {
       testing::ServiceProcess::Options o;
@@ -930,7 +920,7 @@ TEST_CASE("tokens come from the flag, a file or the environment, and failures ex
 
   // A service that does not answer: UNAVAILABLE, exit 1.
   const Result down = RunCtl(s.dir.path(),
-                             {"--intake=127.0.0.1:" + std::to_string(FreePort()),
+                             {"--intake=127.0.0.1:" + std::to_string(FreeLoopbackPort()),
                               "--token=" + s.token("admin"), "--timeout=3s", "orders", "list"});
   CHECK(down.code == 1);
   CHECK(absl::StrContains(down.err, "UNAVAILABLE"));

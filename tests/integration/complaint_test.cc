@@ -21,6 +21,7 @@
 namespace aftersales {
 namespace {
 
+using testing::AllEvents;
 using testing::Context;
 using testing::Eventually;
 using Code = grpc::StatusCode;
@@ -132,19 +133,7 @@ struct ComplaintSuite {
 
   // Every event of complaint's log so far.
   std::vector<v1::Event> Events() {
-    auto es = v1::EventStream::NewStub(complaint->channel());
-    auto ctx = Context(token("service"), absl::Seconds(10));
-    auto reader = es->Subscribe(ctx.get(), v1::SubscribeRequest());
-    std::vector<v1::Event> events;
-    v1::SubscribeResponse resp;
-    while (reader->Read(&resp)) {
-      for (const auto& e : resp.events()) events.push_back(e);
-      const uint64_t seen = events.empty() ? 0 : events.back().seq();
-      if (seen >= resp.head_seq()) break;
-    }
-    ctx->TryCancel();
-    reader->Finish();
-    return events;
+    return AllEvents(complaint->channel(), token("service"));
   }
 
   uint64_t Head() {

@@ -28,29 +28,13 @@
 namespace aftersales {
 namespace {
 
+using testing::AllEvents;
 using testing::Context;
 using testing::Eventually;
 
 // Monday 2026-11-23 10:00 in Shanghai (02:00 UTC): inside service hours.
 const absl::Time kStart = absl::FromUnixSeconds(1795399200);
 constexpr absl::Duration kWait = absl::Seconds(30);
-
-std::vector<v1::Event> EventsOf(const std::shared_ptr<grpc::Channel>& channel,
-                                const std::string& token) {
-  auto es = v1::EventStream::NewStub(channel);
-  auto ctx = Context(token, absl::Seconds(10));
-  auto reader = es->Subscribe(ctx.get(), v1::SubscribeRequest());
-  std::vector<v1::Event> events;
-  v1::SubscribeResponse resp;
-  while (reader->Read(&resp)) {
-    for (const auto& e : resp.events()) events.push_back(e);
-    const uint64_t seen = events.empty() ? 0 : events.back().seq();
-    if (seen >= resp.head_seq()) break;
-  }
-  ctx->TryCancel();
-  reader->Finish();
-  return events;
-}
 
 // Events of one kind on a stream whose subject is `subject`.
 int Count(const std::vector<v1::Event>& events, v1::Event::BodyCase body,
@@ -412,7 +396,7 @@ TEST_CASE("end-to-end journey across all five services") {
   REQUIRE(Eventually([&] { return w.StateOf(id) == v1::ORDER_STATE_DIAGNOSED; }, kWait));
   CHECK(w.Transitions(id, v1::ORDER_STATE_WAITING_PARTS) == 1);
   {
-    const auto events = EventsOf(w.parts->channel(), w.token("service"));
+    const auto events = AllEvents(w.parts->channel(), w.token("service"));
     auto mine = [&](const v1::Event& e) {
       return e.has_parts_backordered() ? e.parts_backordered().order_id() == id
                                        : e.parts_available().order_id() == id;
@@ -474,7 +458,7 @@ TEST_CASE("end-to-end journey across all five services") {
     CHECK(used.reservations(0).state() == v1::RESERVATION_STATE_CONSUMED);
     REQUIRE(used.consumptions_size() == 1);
     CHECK(used.consumptions(0).lot_number() == "LOT-2026-11-A");
-    const auto events = EventsOf(w.parts->channel(), w.token("service"));
+    const auto events = AllEvents(w.parts->channel(), w.token("service"));
     CHECK(CountIf(events, v1::Event::kPartsConsumed,
                   [&](const v1::Event& e) { return e.parts_consumed().order_id() == id; }) == 1);
   }
@@ -491,20 +475,20 @@ TEST_CASE("end-to-end journey across all five services") {
           r->mutable_contacted()->set_method(v1::CONTACT_METHOD_PHONE_CALL);
         }).order().state() == v1::ORDER_STATE_ASSIGNED);
   {
-    const auto events = EventsOf(w.intake->channel(), w.token("service"));
+    const auto events = AllEvents(w.intake->channel(), w.token("service"));
     CHECK(Count(events, v1::Event::kSlaBreached, emergency) == 0);
   }
   w.Advance(absl::Minutes(40));
   REQUIRE(Eventually(
       [&] {
-        return Count(EventsOf(w.intake->channel(), w.token("service")), v1::Event::kSlaBreached,
+        return Count(AllEvents(w.intake->channel(), w.token("service")), v1::Event::kSlaBreached,
                      emergency) >= 1;
       },
       kWait));
   w.Advance(absl::Minutes(1));
   absl::SleepFor(absl::Seconds(1));  // more sweeps; none may repeat it
   {
-    const auto events = EventsOf(w.intake->channel(), w.token("service"));
+    const auto events = AllEvents(w.intake->channel(), w.token("service"));
     CHECK(Count(events, v1::Event::kSlaBreached, emergency) == 1);
     CHECK(CountIf(events, v1::Event::kSlaBreached, [&](const v1::Event& e) {
             return e.subject_id() == emergency &&
@@ -548,11 +532,11 @@ TEST_CASE("end-to-end journey across all five services") {
   CHECK(w.Level("OUT-PA", "FLT-10").available() == 2);
   CHECK(w.Level("OUT-PA", "FLT-10").reserved() == 0);
   {
-    const auto events = EventsOf(w.parts->channel(), w.token("service"));
+    const auto events = AllEvents(w.parts->channel(), w.token("service"));
     CHECK(CountIf(events, v1::Event::kReservationReleased, [&](const v1::Event& e) {
             return e.reservation_released().order_id() == cancelled;
           }) == 1);
-    CHECK(Count(EventsOf(w.intake->channel(), w.token("service")), v1::Event::kOrderCancelled,
+    CHECK(Count(AllEvents(w.intake->channel(), w.token("service")), v1::Event::kOrderCancelled,
                 cancelled) == 1);
   }
   WARN("steps 11-12 done after " << absl::FormatDuration(absl::Now() - began));
@@ -647,7 +631,7 @@ TEST_CASE("end-to-end journey across all five services") {
   CHECK(w.ComplaintsOf(id).size() == 1);
   CHECK(w.Transitions(id, v1::ORDER_STATE_REOPENED) == 1);
   {
-    const auto intake_events = EventsOf(w.intake->channel(), w.token("service"));
+    const auto intake_events = AllEvents(w.intake->channel(), w.token("service"));
     CHECK(Count(intake_events, v1::Event::kOrderReopened, id) == 1);
     CHECK(Count(intake_events, v1::Event::kOrderConfirmedRepaired, id) == 1);
     // Advancing past the survey's due time (intake's follow-up deadline)
@@ -657,12 +641,12 @@ TEST_CASE("end-to-end journey across all five services") {
             return e.subject_id() == id &&
                    e.sla_breached().clock() == v1::SLA_CLOCK_KIND_FOLLOW_UP;
           }) == 1);
-    const auto sat_events = EventsOf(w.satisfaction->channel(), w.token("service"));
+    const auto sat_events = AllEvents(w.satisfaction->channel(), w.token("service"));
     CHECK(Count(sat_events, v1::Event::kSurveyScheduled, survey.survey_id()) == 1);
     CHECK(Count(sat_events, v1::Event::kSurveyAnswered, survey.survey_id()) == 1);
     CHECK(Count(sat_events, v1::Event::kDetractorDetected, survey.survey_id()) == 1);
     CHECK(Count(sat_events, v1::Event::kProblemNotSolved, survey.survey_id()) == 1);
-    const auto complaint_events = EventsOf(w.complaint->channel(), w.token("service"));
+    const auto complaint_events = AllEvents(w.complaint->channel(), w.token("service"));
     CHECK(CountIf(complaint_events, v1::Event::kComplaintFiled, [&](const v1::Event& e) {
             return e.complaint_filed().order_id() == id;
           }) == 1);
@@ -719,7 +703,7 @@ TEST_CASE("end-to-end journey across all five services") {
     CHECK(ledger.entries(0).value().extended_warranty_days() == 365);
   }
   {
-    const auto complaint_events = EventsOf(w.complaint->channel(), w.token("service"));
+    const auto complaint_events = AllEvents(w.complaint->channel(), w.token("service"));
     CHECK(Count(complaint_events, v1::Event::kComplaintResolved, complaint_id) == 1);
   }
   WARN("step 9 done after " << absl::FormatDuration(absl::Now() - began));

@@ -21,6 +21,7 @@
 #include "aftersales/v1/parts.grpc.pb.h"
 #include "catch2/catch.hpp"
 #include "rpc/rpc.h"
+#include "support/order_driver.h"
 #include "support/event_producer.h"
 #include "support/fixtures.h"
 #include "support/test_support.h"
@@ -28,6 +29,8 @@
 namespace aftersales {
 namespace {
 
+using testing::FreeLoopbackPort;
+using testing::AllEvents;
 using testing::Context;
 using testing::Eventually;
 using Stub = v1::PartsService::Stub;
@@ -36,19 +39,6 @@ using Stub = v1::PartsService::Stub;
 // never needed and never goes backwards).
 const absl::Time kStart = absl::FromUnixSeconds(1796090400);  // 2026-12-01T02:00:00Z
 std::string Rfc3339(absl::Time t) { return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()); }
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 // The value of an unlabelled metric (or the sum over its label sets).
 double Metric(const std::string& text, const std::string& name) {
@@ -61,23 +51,6 @@ double Metric(const std::string& text, const std::string& name) {
     if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) total += v;
   }
   return total;
-}
-
-std::vector<v1::Event> ReadEvents(const std::shared_ptr<grpc::Channel>& channel,
-                                  const std::string& token) {
-  auto es = v1::EventStream::NewStub(channel);
-  auto ctx = Context(token, absl::Seconds(10));
-  auto reader = es->Subscribe(ctx.get(), v1::SubscribeRequest());
-  std::vector<v1::Event> events;
-  v1::SubscribeResponse resp;
-  while (reader->Read(&resp)) {
-    for (const auto& e : resp.events()) events.push_back(e);
-    const uint64_t seen = events.empty() ? 0 : events.back().seq();
-    if (seen >= resp.head_seq()) break;
-  }
-  ctx->TryCancel();
-  reader->Finish();
-  return events;
 }
 
 std::vector<v1::Event> Only(const std::vector<v1::Event>& events, v1::Event::BodyCase body) {
@@ -221,7 +194,7 @@ struct PartsSuite {
     return v1::StockLevel();
   }
 
-  std::vector<v1::Event> Events() { return ReadEvents(parts->channel(), token("service")); }
+  std::vector<v1::Event> Events() { return AllEvents(parts->channel(), token("service")); }
 };
 
 TEST_CASE("catalog, stock movements, reservations and queries through the real service") {
@@ -589,7 +562,7 @@ TEST_CASE("a receipt of two fills the EMERGENCY backorder then the older NORMAL,
   auth::TokenRegistry registry = *auth::TokenRegistry::LoadFile(tokens.file);
   testing::EventProducer dispatch(dir.Sub("scripted-dispatch"), &registry);
   dispatch.Up();
-  const int parts_port = FreePort();
+  const int parts_port = FreeLoopbackPort();
 
   // Intake and parts follow each other's streams.
   testing::ServiceProcess::Options io;
@@ -688,7 +661,7 @@ TEST_CASE("a receipt of two fills the EMERGENCY backorder then the older NORMAL,
   CHECK(PartsAvailableTransitions(orders.Get(normal_new)) == 0);
   CHECK(backorder_of(normal_new).state() == v1::BACKORDER_STATE_WAITING);
 
-  const auto available = Only(ReadEvents(parts.channel(), service), v1::Event::kPartsAvailable);
+  const auto available = Only(AllEvents(parts.channel(), service), v1::Event::kPartsAvailable);
   REQUIRE(available.size() == 2);
   CHECK(available[0].parts_available().order_id() == emergency);
   CHECK(available[1].parts_available().order_id() == normal_old);

@@ -32,6 +32,8 @@ namespace aftersales {
 namespace {
 
 using grpc::StatusCode;
+using testing::FreeLoopbackPort;
+using testing::AllEvents;
 using testing::Context;
 using testing::Eventually;
 
@@ -60,19 +62,6 @@ const std::vector<std::string> kNeedles = {
     "Huaihai Road",   "rattle-XQ7", "comment-secret-ZK9", "complaint-secret-PL3"};
 // Not PII: stored in clear, so finding it shows the scan can see plaintext.
 constexpr char kSerialMarker[] = "SN-PRIVACY-MARKER-4711";
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Every regular file under `dir` (SSTs, WAL logs, MANIFEST, OPTIONS, ...),
 // or `dir` itself when it is a file.
@@ -111,11 +100,6 @@ std::vector<std::string> Grep(const std::vector<std::string>& dirs,
   return hits;
 }
 
-std::vector<v1::Event> EventsOf(const std::shared_ptr<grpc::Channel>& channel,
-                                const std::string& token) {
-  return testing::AllEvents(channel, token);
-}
-
 int Count(const std::vector<v1::Event>& events, v1::Event::BodyCase body) {
   int n = 0;
   for (const auto& e : events) n += e.body_case() == body;
@@ -134,8 +118,8 @@ struct Suite {
 
   Suite() {
     dispatch.Up();
-    const std::string sat_addr = "127.0.0.1:" + std::to_string(FreePort());
-    const std::string complaint_addr = "127.0.0.1:" + std::to_string(FreePort());
+    const std::string sat_addr = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
+    const std::string complaint_addr = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
     auto options = [&](const std::string& name) {
       testing::ServiceProcess::Options o;
       o.name = name;
@@ -334,7 +318,7 @@ TEST_CASE("PII is encrypted at rest in every service and erasure crypto-shreds i
   CHECK(s.GetComplaint(complaint_id).text() == kComplaintText);
 
   // Events never carry it either (they are stored in RocksDB too).
-  for (const auto& e : EventsOf(s.intake->channel(), s.token("service"))) {
+  for (const auto& e : AllEvents(s.intake->channel(), s.token("service"))) {
     const std::string bytes = e.SerializeAsString();
     for (const auto& n : kNeedles) {
       INFO(e.DebugString());
@@ -405,11 +389,11 @@ TEST_CASE("PII is encrypted at rest in every service and erasure crypto-shreds i
   REQUIRE(s.Erase("admin", kCustomer, "erase-1", &again).ok());
   CHECK(again.requested_at().seconds() == report.requested_at().seconds());
   CHECK(again.has_completed_at());
-  const auto intake_events = EventsOf(s.intake->channel(), s.token("service"));
+  const auto intake_events = AllEvents(s.intake->channel(), s.token("service"));
   CHECK(Count(intake_events, v1::Event::kCustomerErasureRequested) == 1);
-  CHECK(Count(EventsOf(s.complaint->channel(), s.token("service")),
+  CHECK(Count(AllEvents(s.complaint->channel(), s.token("service")),
               v1::Event::kCustomerErased) == 1);
-  CHECK(Count(EventsOf(s.sat->channel(), s.token("service")), v1::Event::kCustomerErased) == 1);
+  CHECK(Count(AllEvents(s.sat->channel(), s.token("service")), v1::Event::kCustomerErased) == 1);
 
   // Still nothing on disk; the erased data stays erased after a restart.
   s.StopAll();
@@ -441,7 +425,7 @@ TEST_CASE("erasure bad paths: wrong role, no token, malformed, unknown customer 
   CHECK(s.Erase("admin", "has space", "e-1", &report).error_code() ==
         StatusCode::INVALID_ARGUMENT);
   // Nothing happened.
-  CHECK(Count(EventsOf(s.intake->channel(), s.token("service")),
+  CHECK(Count(AllEvents(s.intake->channel(), s.token("service")),
               v1::Event::kCustomerErasureRequested) == 0);
   CHECK(s.ReportOf("admin", kCustomer, "e-1", &report).error_code() == StatusCode::NOT_FOUND);
   CHECK(s.ReportOf("agent", kCustomer, "e-1", &report).error_code() ==

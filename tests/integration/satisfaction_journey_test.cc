@@ -26,6 +26,8 @@
 namespace aftersales {
 namespace {
 
+using testing::FreeLoopbackPort;
+using testing::AllEvents;
 using testing::Context;
 using testing::Eventually;
 
@@ -40,39 +42,6 @@ const absl::TimeZone& Shanghai() {
 
 // Monday 2026-11-23 10:00 in Shanghai: inside service hours.
 const absl::Time kStart = absl::FromCivil(absl::CivilMinute(2026, 11, 23, 10, 0), Shanghai());
-
-// A loopback port nobody listens on right now (for services that must know
-// each other's address before either starts).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::vector<v1::Event> EventsOf(const std::shared_ptr<grpc::Channel>& channel,
-                                const std::string& token) {
-  auto es = v1::EventStream::NewStub(channel);
-  auto ctx = Context(token, absl::Seconds(10));
-  auto reader = es->Subscribe(ctx.get(), v1::SubscribeRequest());
-  std::vector<v1::Event> events;
-  v1::SubscribeResponse resp;
-  while (reader->Read(&resp)) {
-    for (const auto& e : resp.events()) events.push_back(e);
-    const uint64_t seen = events.empty() ? 0 : events.back().seq();
-    if (seen >= resp.head_seq()) break;
-  }
-  ctx->TryCancel();
-  reader->Finish();
-  return events;
-}
 
 int Count(const std::vector<v1::Event>& events, v1::Event::BodyCase body,
           const std::string& subject) {
@@ -93,7 +62,7 @@ struct Journey {
 
   Journey() {
     dispatch.Up();
-    const int sat_port = FreePort(), complaint_port = FreePort();
+    const int sat_port = FreeLoopbackPort(), complaint_port = FreeLoopbackPort();
     const std::string sat_addr = "127.0.0.1:" + std::to_string(sat_port);
     const std::string complaint_addr = "127.0.0.1:" + std::to_string(complaint_port);
     auto options = [&](const std::string& name) {
@@ -254,12 +223,12 @@ TEST_CASE("a detractor who says not solved reopens the order in intake and files
     }
     return false;
   }));
-  const auto sat_events = EventsOf(j.sat->channel(), j.token("service"));
+  const auto sat_events = AllEvents(j.sat->channel(), j.token("service"));
   CHECK(Count(sat_events, v1::Event::kDetractorDetected, survey.survey_id()) == 1);
   CHECK(Count(sat_events, v1::Event::kProblemNotSolved, survey.survey_id()) == 1);
   CHECK(Count(sat_events, v1::Event::kSurveyAnswered, survey.survey_id()) == 1);
   CHECK(j.ComplaintsOf(id).size() == 1);
-  const auto intake_events = EventsOf(j.intake->channel(), j.token("service"));
+  const auto intake_events = AllEvents(j.intake->channel(), j.token("service"));
   CHECK(Count(intake_events, v1::Event::kOrderReopened, id) == 1);
   CHECK(Count(intake_events, v1::Event::kOrderConfirmedRepaired, id) == 1);
 
@@ -310,7 +279,7 @@ TEST_CASE("five stars from the customer raise the priority of their next order i
   v1::CreateOrderResponse created;
   REQUIRE(j.orders->CreateOrder(Context(j.token("agent")).get(), next, &created).ok());
   CHECK(created.order().priority() == v1::PRIORITY_URGENT);  // NORMAL raised one level
-  const auto sat_events = EventsOf(j.sat->channel(), j.token("service"));
+  const auto sat_events = AllEvents(j.sat->channel(), j.token("service"));
   CHECK(Count(sat_events, v1::Event::kFiveStarGranted, survey.survey_id()) == 1);
   CHECK(Count(sat_events, v1::Event::kDetractorDetected, survey.survey_id()) == 0);
   CHECK(j.ComplaintsOf(order.order_id()).empty());
