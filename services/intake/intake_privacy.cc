@@ -311,12 +311,9 @@ grpc::Status IntakeServiceImpl::ListConsents(grpc::ServerContext* context,
                                         Role::kAuditor});
   RPC_RETURN_IF_ERROR(principal.status());
   RPC_RETURN_IF_ERROR(rpc::Validator().Id("order_id", request->order_id(), 64).status());
-  auto order = core_->repo().Get(request->order_id());
+  auto order = LoadVisible(core_->repo(), *principal, request->order_id());
   RPC_RETURN_IF_ERROR(order.status());
-  if (!order->has_value() || !MaySee(*principal, **order)) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, "order_id: no such order");
-  }
-  *response->mutable_consents() = (*order)->consents();
+  *response->mutable_consents() = order->consents();
   return grpc::Status::OK;
 }
 

@@ -133,6 +133,17 @@ bool MaySee(const auth::Principal& p, const v1::WorkOrder& o) {
   }
 }
 
+absl::StatusOr<v1::WorkOrder> LoadVisible(const OrderRepository& repo,
+                                          const auth::Principal& principal,
+                                          const std::string& order_id) {
+  auto order = repo.Get(order_id);
+  if (!order.ok()) return order.status();
+  if (!order->has_value() || !MaySee(principal, **order)) {
+    return absl::NotFoundError("order_id: no such order");
+  }
+  return **std::move(order);
+}
+
 v1::WorkOrder ViewFor(const auth::Principal& p, v1::WorkOrder o) {
   const bool assigned_engineer = p.role == Role::kEngineer && o.has_assignment() &&
                                  o.assignment().engineer_id() == p.engineer_id &&
@@ -362,13 +373,9 @@ grpc::Status IntakeServiceImpl::GetOrder(grpc::ServerContext* context,
   auto principal = Authorize(*context, kEveryRole);
   RPC_RETURN_IF_ERROR(principal.status());
   RPC_RETURN_IF_ERROR(rpc::Validator().Id("order_id", request->order_id(), 64).status());
-  auto order = core_->repo().Get(request->order_id());
+  auto order = LoadVisible(core_->repo(), *principal, request->order_id());
   RPC_RETURN_IF_ERROR(order.status());
-  // Someone else's order answers like a missing one: no existence oracle.
-  if (!order->has_value() || !MaySee(*principal, **order)) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, "order_id: no such order");
-  }
-  *response = ViewFor(*principal, **order);
+  *response = ViewFor(*principal, *std::move(order));
   return grpc::Status::OK;
 }
 
@@ -594,16 +601,13 @@ grpc::Status IntakeServiceImpl::WatchOrder(grpc::ServerContext* context,
   absl::Time last_send = absl::Now();
   while (!context->IsCancelled() && !core_->host().stop().stopped()) {
     const uint64_t head = store.HeadSeq();
-    auto order = core_->repo().Get(request->order_id());
+    auto order = LoadVisible(core_->repo(), *principal, request->order_id());
     RPC_RETURN_IF_ERROR(order.status());
-    if (!order->has_value() || !MaySee(*principal, **order)) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "order_id: no such order");
-    }
-    if ((*order)->version() > sent) {
-      if (!writer->Write(UpdateOf(**order))) break;
-      sent = (*order)->version();
+    if (order->version() > sent) {
+      if (!writer->Write(UpdateOf(*order))) break;
+      sent = order->version();
       last_send = absl::Now();
-      if (domain::IsTerminal((*order)->state())) break;
+      if (domain::IsTerminal(order->state())) break;
     } else if (absl::Now() - last_send >= heartbeat) {
       v1::OrderUpdate beat;
       beat.set_order_id(request->order_id());
@@ -624,12 +628,9 @@ grpc::Status IntakeServiceImpl::GetOrderTimeline(grpc::ServerContext* context,
   auto principal = Authorize(*context, kEveryRole);
   RPC_RETURN_IF_ERROR(principal.status());
   RPC_RETURN_IF_ERROR(rpc::Validator().Id("order_id", request->order_id(), 64).status());
-  auto order = core_->repo().Get(request->order_id());
+  auto order = LoadVisible(core_->repo(), *principal, request->order_id());
   RPC_RETURN_IF_ERROR(order.status());
-  if (!order->has_value() || !MaySee(*principal, **order)) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, "order_id: no such order");
-  }
-  const v1::WorkOrder& o = **order;
+  const v1::WorkOrder& o = *order;
   response->set_order_id(o.order_id());
   *response->mutable_transitions() = o.transitions();
   *response->mutable_priority_changes() = o.priority_changes();

@@ -11,6 +11,12 @@ namespace aftersales::intake {
 // engineers (and the ones they submitted), engineers their own, internal
 // roles all.
 bool MaySee(const auth::Principal& principal, const v1::WorkOrder& order);
+// The stored order `principal` may see; NOT_FOUND ("order_id: no such
+// order") both when it does not exist and when it is someone else's, so the
+// answer is no existence oracle.
+absl::StatusOr<v1::WorkOrder> LoadVisible(const OrderRepository& repo,
+                                          const auth::Principal& principal,
+                                          const std::string& order_id);
 // The order as `principal` may see it: contact PII only for the assigned
 // engineer after acceptance; everyone else gets the service area and the
 // masked customer reference.

@@ -187,9 +187,9 @@ absl::Status OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* be
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::WorkOrder>> OrderRepository::BySerial(
-    const std::string& serial, size_t limit) const {
-  const std::string prefix = Prefix("serial", serial);
+absl::StatusOr<std::vector<std::string>> OrderRepository::IdsByIndex(
+    absl::string_view kind, const std::string& value, size_t limit) const {
+  const std::string prefix = Prefix(kind, value);
   std::vector<std::string> ids;
   absl::Status s = store_->Scan(order_index_, prefix, store::PrefixSuccessor(prefix),
                                 [&](absl::string_view row, absl::string_view) {
@@ -197,8 +197,15 @@ absl::StatusOr<std::vector<v1::WorkOrder>> OrderRepository::BySerial(
                                   return ids.size() < limit;
                                 });
   if (!s.ok()) return s;
+  return ids;
+}
+
+absl::StatusOr<std::vector<v1::WorkOrder>> OrderRepository::BySerial(
+    const std::string& serial, size_t limit) const {
+  auto ids = IdsByIndex("serial", serial, limit);
+  if (!ids.ok()) return ids.status();
   std::vector<v1::WorkOrder> out;
-  for (const auto& id : ids) {
+  for (const auto& id : *ids) {
     auto o = Load(id);
     if (!o.ok()) return o.status();
     if (o->has_value()) out.push_back(**o);
@@ -350,15 +357,7 @@ absl::StatusOr<OrderRepository::OrderPage> OrderRepository::List(
 
 absl::StatusOr<std::vector<std::string>> OrderRepository::OrderIdsOfCustomer(
     const std::string& customer_id, size_t limit) const {
-  const std::string prefix = Prefix("customer", customer_id);
-  std::vector<std::string> ids;
-  absl::Status s = store_->Scan(order_index_, prefix, store::PrefixSuccessor(prefix),
-                                [&](absl::string_view row, absl::string_view) {
-                                  ids.push_back(KeyAfter(row, prefix.size()));
-                                  return ids.size() < limit;
-                                });
-  if (!s.ok()) return s;
-  return ids;
+  return IdsByIndex("customer", customer_id, limit);
 }
 
 }  // namespace aftersales::intake

@@ -100,6 +100,11 @@ class OrderRepository {
   privacy::CustomerKeys& keys() { return *keys_; }
 
  private:
+  // Up to `limit` order ids under the order index's `kind`/`value` prefix
+  // (serial, customer, ...), in key order.
+  absl::StatusOr<std::vector<std::string>> IdsByIndex(absl::string_view kind,
+                                                      const std::string& value,
+                                                      size_t limit) const;
   // An order with its PII restored.
   absl::StatusOr<std::optional<v1::WorkOrder>> Load(absl::string_view order_id) const;
 
