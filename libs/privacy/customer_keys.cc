@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -224,7 +225,23 @@ absl::StatusOr<CustomerKeys::DataKey> CustomerKeys::KeyForWrite(store::Batch& ba
   Pending p{k, row.SerializeAsString()};
   batch.Put(cf_, KeyRow(customer), p.row);
   pending_[customer] = std::move(p);
+  if (pending_.size() >= settle_at_) SettlePending();
   return k;
+}
+
+void CustomerKeys::SettlePending() {
+  // A key is durable once its row is stored with its generation; a key whose
+  // batches are still in flight (or failed) stays pending. Durable keys are
+  // not cached here: most new customers are not written again soon.
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    auto stored = Read(it->first);
+    if (stored.ok() && stored->key_generation == it->second.key.generation) {
+      pending_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  settle_at_ = std::max<size_t>(4096, 2 * pending_.size());
 }
 
 absl::StatusOr<std::optional<std::string>> CustomerKeys::KeyForRead(const std::string& customer,

@@ -67,6 +67,12 @@ class CustomerKeys {
   // Data keys re-wrapped at Open (KEK rotation).
   int64_t rewrapped() const { return rewrapped_; }
 
+  // New keys not yet known to be stored (bounded: see settle_at_).
+  size_t pending() {
+    absl::MutexLock lock(&mu_);
+    return pending_.size();
+  }
+
  private:
   CustomerKeys(store::Store* store, rocksdb::ColumnFamilyHandle* cf, Kek kek)
       : store_(store), cf_(cf), kek_(std::move(kek)) {}
@@ -92,8 +98,13 @@ class CustomerKeys {
   absl::flat_hash_map<std::string, DataKey> cache_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> uncached_ ABSL_GUARDED_BY(mu_);  // erased here
+  // Pending keys whose batch has committed are durable and need no
+  // re-staging: dropped once the map doubles (amortised one Get per new
+  // customer), so a stream of new customers does not grow it without bound.
+  size_t settle_at_ ABSL_GUARDED_BY(mu_) = 4096;
   void Remember(const std::string& customer, const DataKey& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SettlePending() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace aftersales::privacy
