@@ -12,7 +12,7 @@ target_link_libraries(loadgen PRIVATE aftersales_proto gRPC::grpc++ absl::flags
   absl::flags_parse absl::strings absl::str_format Threads::Threads)
 
 add_executable(echo_server ${_loadgen_dir}/echo_server.cc)
-target_link_libraries(echo_server PRIVATE aftersales_server)
+target_link_libraries(echo_server PRIVATE aftersales_server aftersales_malloc)  # the services' allocator too
 
 # Smoke test only (no speed asserted): ~2 s of load against the echo server
 # must report a nonzero throughput and ordered percentiles.
