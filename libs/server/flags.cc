@@ -41,6 +41,12 @@ ABSL_FLAG(int, max_inflight_calls, 256,
 ABSL_FLAG(int, max_server_threads, 0,
           "gRPC ResourceQuota thread cap of the server (0 = gRPC's default); "
           "calls beyond it get RESOURCE_EXHAUSTED from gRPC itself");
+ABSL_FLAG(int, health_port, 0,
+          "Plaintext port serving only grpc.health.v1.Health (Kubernetes gRPC "
+          "probes cannot speak TLS); 0 = none");
+ABSL_FLAG(int, grpc_max_pollers, 64,
+          "Idle threads the gRPC sync server keeps polling for calls; above "
+          "this a thread that finished a call exits (docs/benchmarks.md)");
 ABSL_FLAG(std::string, intake_addr, "", "host:port of the intake service");
 ABSL_FLAG(std::string, dispatch_addr, "", "host:port of the dispatch service");
 ABSL_FLAG(std::string, parts_addr, "", "host:port of the parts service");

@@ -25,6 +25,8 @@ ABSL_DECLARE_FLAG(std::string, port_file);
 ABSL_DECLARE_FLAG(std::string, rate_limit_file);
 ABSL_DECLARE_FLAG(int, max_inflight_calls);
 ABSL_DECLARE_FLAG(int, max_server_threads);
+ABSL_DECLARE_FLAG(int, health_port);
+ABSL_DECLARE_FLAG(int, grpc_max_pollers);
 ABSL_DECLARE_FLAG(std::string, intake_addr);
 ABSL_DECLARE_FLAG(std::string, dispatch_addr);
 ABSL_DECLARE_FLAG(std::string, parts_addr);

@@ -24,13 +24,6 @@
 #include "server/rate_limit.h"
 #include "store/principal_scope.h"
 
-ABSL_FLAG(int, health_port, 0,
-          "Plaintext port serving only grpc.health.v1.Health (Kubernetes gRPC "
-          "probes cannot speak TLS); 0 = none");
-ABSL_FLAG(int, grpc_max_pollers, 64,
-          "Idle threads the gRPC sync server keeps polling for calls; above "
-          "this a thread that finished a call exits (docs/benchmarks.md)");
-
 namespace aftersales::server {
 namespace {
 
