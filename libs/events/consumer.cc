@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <iostream>
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -63,6 +66,12 @@ EventConsumer::EventConsumer(store::Store* store, ConsumerOptions options,
                   .Help("Events applied (cursor advanced with their effect)")
                   .Register(*registry)
                   .Add(labels);
+  syncs_ = &prometheus::BuildCounter()
+                .Name("aftersales_event_consumer_syncs_total")
+                .Help("WAL syncs of applied events; each covers a run of them "
+                      "(applied_total / syncs_total = events per fsync)")
+                .Register(*registry)
+                .Add(labels);
   skipped_ = &prometheus::BuildCounter()
                   .Name("aftersales_event_consumer_skipped_total")
                   .Help("Events that could never apply and were passed over")
@@ -105,11 +114,68 @@ absl::Status EventConsumer::ApplyOne(const v1::Event& event) {
     batch = store::Batch();  // no partial effect
   }
   store_->PutMeta(batch, cursor_key_, store::EncodeU64(event.seq()));
-  absl::Status committed = store_->Commit(batch);
+  absl::Status committed = store_->CommitDeferred(batch);
   if (!committed.ok()) return committed;
-  cursor_.store(event.seq());
-  if (effect.ok()) applied_->Increment();
+  written_ = event.seq();
+  absl::MutexLock lock(&sync_mu_);
+  to_sync_ = written_;
+  if (effect.ok()) ++applied_written_;
+  // Bound the unsynced run: wait for the syncer when it falls this far behind
+  // (or give up with its error while syncs fail: retried after a backoff,
+  // from the next event, as this one is written).
+  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    return to_sync_ - synced_ < static_cast<uint64_t>(options_.max_unsynced_events) ||
+           !sync_error_.ok();
+  };
+  sync_mu_.Await(absl::Condition(&room));
+  if (to_sync_ - synced_ >= static_cast<uint64_t>(options_.max_unsynced_events)) {
+    return sync_error_;
+  }
   return absl::OkStatus();
+}
+
+void EventConsumer::SyncLoop() {
+  uint64_t applied_synced = 0;
+  {
+    absl::MutexLock lock(&sync_mu_);
+    applied_synced = applied_written_;
+  }
+  for (;;) {
+    uint64_t target, applied;
+    bool stopping;
+    {
+      absl::MutexLock lock(&sync_mu_);
+      auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+        return stopping_ || to_sync_ > synced_;
+      };
+      sync_mu_.Await(absl::Condition(&work));
+      if (to_sync_ == synced_) return;  // stopping, all synced
+      target = to_sync_;
+      applied = applied_written_;
+      stopping = stopping_;
+    }
+    // Covers every event written up to `target` (and whatever else was
+    // written before the sync started).
+    if (absl::Status s = store_->SyncDeferred(); !s.ok()) {
+      std::cerr << options_.name << ": WAL sync failed: " << s << std::endl;
+      // Nothing is published or advanced; retry, unless stopping (the events
+      // are written, so a restart recovers or re-applies them).
+      if (stopping) return;
+      {
+        absl::MutexLock lock(&sync_mu_);
+        sync_error_ = absl::UnavailableError(absl::StrCat("WAL sync failed: ", s.message()));
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+      continue;
+    }
+    syncs_->Increment();
+    applied_->Increment(static_cast<double>(applied - applied_synced));
+    applied_synced = applied;
+    cursor_.store(target);
+    absl::MutexLock lock(&sync_mu_);
+    synced_ = target;
+    sync_error_ = absl::OkStatus();
+  }
 }
 
 absl::Status EventConsumer::StreamOnce(v1::EventStream::Stub& stub,
@@ -122,7 +188,7 @@ absl::Status EventConsumer::StreamOnce(v1::EventStream::Stub& stub,
     active_ = &context;
   }
   v1::SubscribeRequest request;
-  request.set_after_seq(cursor_.load());
+  request.set_after_seq(written_);
   request.set_max_batch(options_.max_batch);
   request.set_consumer(options_.name);
   auto reader = stub.Subscribe(&context, request);
@@ -135,7 +201,7 @@ absl::Status EventConsumer::StreamOnce(v1::EventStream::Stub& stub,
     last_contact_->Set(absl::ToDoubleSeconds(last_contact_time_ - absl::UnixEpoch()));
     disconnected_->Set(0);
     for (const v1::Event& event : response.events()) {
-      if (event.seq() <= cursor_.load()) continue;  // already applied
+      if (event.seq() <= written_) continue;  // already applied
       result = ApplyOne(event);
       if (!result.ok()) break;
     }
@@ -163,6 +229,20 @@ void EventConsumer::Run(StopSignal& stop) {
     cursor = store_->GetMeta(cursor_key_);
   }
   if (cursor->has_value()) cursor_.store(store::DecodeU64(**cursor).value_or(0));
+  written_ = cursor_.load();
+  {
+    absl::MutexLock lock(&sync_mu_);
+    to_sync_ = synced_ = written_;
+    stopping_ = false;
+  }
+  std::thread syncer([this] { SyncLoop(); });
+  absl::Cleanup drain = [this, &syncer] {
+    {
+      absl::MutexLock lock(&sync_mu_);
+      stopping_ = true;
+    }
+    syncer.join();  // after a last sync of what was written
+  };
 
   stop.OnStop([this] {
     absl::MutexLock lock(&mu_);

@@ -174,8 +174,10 @@ std::string AuditRecordHash(const v1::AuditRecord& r) {
 
 struct AuditLog::Writer {
   const rocksdb::WriteBatch* batch = nullptr;
+  bool sync = true;        // this writer needs its write synced
   v1::AuditRecord record;  // summary; seq, time and hashes set by the leader
   absl::Status status;
+  bool synced = false;     // the group's write was synced
   bool done = false;
 };
 
@@ -211,12 +213,14 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
 
 absl::Status AuditLog::Write(const rocksdb::WriteOptions& options,
                              const rocksdb::WriteBatch& batch,
-                             absl::string_view principal) {
+                             absl::string_view principal, bool* synced) {
+  if (synced != nullptr) *synced = false;
   if (batch.GetDataSize() < kBatchHeader) {
     return absl::InternalError("audit log: write batch without a header");
   }
   Writer w;
   w.batch = &batch;
+  w.sync = options.sync;
   // The digest is computed here, in the caller's thread, in parallel with
   // other writers; the leader only chains.
   {
@@ -235,6 +239,7 @@ absl::Status AuditLog::Write(const rocksdb::WriteOptions& options,
   mu_.Await(absl::Condition(&my_turn));
   if (w.done) {
     mu_.Unlock();
+    if (synced != nullptr) *synced = w.status.ok() && w.synced;
     return w.status;
   }
   // Leader: take the queue (in arrival order) and write it as one group.
@@ -256,8 +261,10 @@ absl::Status AuditLog::Write(const rocksdb::WriteOptions& options,
   }
   std::string rep(kBatchHeader, '\0');
   uint64_t count = 0;
+  bool group_sync = false;  // synced if any writer of the group needs it
   rocksdb::WriteBatch audit_part;
   for (Writer* g : group) {
+    group_sync = group_sync || g->sync;
     const std::string& data = g->batch->Data();
     rep.append(data, kBatchHeader, std::string::npos);
     count += g->batch->Count();
@@ -276,17 +283,20 @@ absl::Status AuditLog::Write(const rocksdb::WriteOptions& options,
   for (int i = 0; i < 4; ++i) rep[8 + i] = static_cast<char>((count >> (8 * i)) & 0xff);
   rocksdb::WriteBatch merged(std::move(rep));
   rocksdb::WriteOptions wo = options;
+  wo.sync = group_sync;
   absl::Status status = FromRocks(db_->Write(wo, &merged));
 
   mu_.Lock();
   if (status.ok()) head_ = head;
   for (Writer* g : group) {
     g->status = status;
+    g->synced = group_sync;
     g->done = true;  // followers may return (and free their Writer) from here on
   }
   leader_active_ = false;
   mu_.Unlock();
   if (status.ok() && on_append_) on_append_(group.size());
+  if (synced != nullptr) *synced = status.ok() && group_sync;
   return status;
 }
 

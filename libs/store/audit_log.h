@@ -59,8 +59,10 @@ struct AuditVerifyResult {
 // store goes through Write, which adds one AuditRecord to the batch and
 // writes both in one RocksDB write. Concurrent writers are grouped: the first
 // waiting writer leads, assigns the group's seqs and chain hashes in queue
-// order and writes the whole group as one synced RocksDB batch, so the chain
-// order is the commit order and one fsync serves the group. Thread-safe.
+// order and writes the whole group as one RocksDB batch, so the chain order
+// is the commit order and one fsync serves the group. The group is synced if
+// ANY of its writers asked for sync (an unsynced writer of Store::
+// CommitDeferred may thus ride along a synced group). Thread-safe.
 class AuditLog {
  public:
   // Recovers the chain head from the last record in `cf`. `family_names`
@@ -72,9 +74,11 @@ class AuditLog {
 
   // Writes `batch` plus its audit record atomically with `options` (sync),
   // in chain order. On failure nothing of it is written and the chain head
-  // does not move.
+  // does not move. `*synced` (optional) is set to whether the write was
+  // synced: true when options.sync was, or when its group was synced anyway.
   absl::Status Write(const rocksdb::WriteOptions& options,
-                     const rocksdb::WriteBatch& batch, absl::string_view principal);
+                     const rocksdb::WriteBatch& batch, absl::string_view principal,
+                     bool* synced = nullptr);
 
   AuditHead Head() const;
 

@@ -3,6 +3,7 @@
 #include "store/audit_log.h"
 #include "store/principal_scope.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -79,6 +80,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   // largest. Without it intake reached 664 MB RSS while bulk-loading 1M
   // orders (docs/benchmarks.md).
   db_options.db_write_buffer_size = 64 << 20;
+  // The default, stated because CommitDeferred relies on it: recovery replays
+  // the WAL up to the first damaged record, i.e. a crash keeps a prefix of
+  // the writes (docs/reliability.md, deferred sync of event consumers).
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::set<std::string> names = {std::string(rocksdb::kDefaultColumnFamilyName),
@@ -166,23 +171,72 @@ rocksdb::ColumnFamilyHandle* Store::Family(absl::string_view name) const {
   return it->second;
 }
 
-absl::Status Store::Write(rocksdb::WriteBatch* batch, absl::string_view principal) {
+absl::Status Store::Write(rocksdb::WriteBatch* batch, absl::string_view principal,
+                          bool sync, bool* synced) {
   rocksdb::WriteOptions wo;
-  wo.sync = sync_;
+  wo.sync = sync;
   // No principal from the batch: the thread's (an RPC's caller, a consumer).
   if (principal.empty()) principal = CurrentPrincipal();
   // With the audit log on, the log orders and groups the writes (one synced
   // RocksDB write per group, each batch with its chained audit record).
-  if (audit_) return audit_->Write(wo, *batch, principal);
-  return FromRocks(db_->Write(wo, batch));
+  if (audit_) return audit_->Write(wo, *batch, principal, synced);
+  absl::Status s = FromRocks(db_->Write(wo, batch));
+  if (synced != nullptr) *synced = s.ok() && sync;
+  return s;
 }
 
-absl::Status Store::Commit(Batch& batch) {
+void Store::FinishSeqs(const std::vector<uint64_t>& seqs) {
+  // Seqs become visible once everything below them has finished. A failed
+  // write leaves a hole, which readers skip; seqs never repeat.
+  finished_above_visible_.insert(seqs.begin(), seqs.end());
+  while (!finished_above_visible_.empty() &&
+         *finished_above_visible_.begin() == visible_seq_ + 1) {
+    finished_above_visible_.erase(finished_above_visible_.begin());
+    ++visible_seq_;
+  }
+}
+
+absl::Status Store::Commit(Batch& batch) { return CommitImpl(batch, false); }
+
+absl::Status Store::CommitDeferred(Batch& batch) { return CommitImpl(batch, true); }
+
+absl::Status Store::SyncDeferred() {
+  std::vector<uint64_t> seqs;
+  uint64_t target;
+  {
+    absl::MutexLock lock(&seq_mu_);
+    target = deferred_writes_;
+    if (synced_writes_ >= target && unsynced_seqs_.empty()) return absl::OkStatus();
+    seqs.swap(unsynced_seqs_);
+  }
+  // FlushWAL(true) = write RocksDB's WAL buffer to the file (a no-op unless
+  // manual_wal_flush is set) and SyncWAL(): fsync of every live WAL file up
+  // to the current one, so also files a memtable switch closed meanwhile.
+  absl::Status s = sync_ ? FromRocks(db_->FlushWAL(/*sync=*/true)) : absl::OkStatus();
+  absl::MutexLock lock(&seq_mu_);
+  if (!s.ok()) {
+    // Not durable as far as we know: keep them unpublished for a later sync.
+    unsynced_seqs_.insert(unsynced_seqs_.end(), seqs.begin(), seqs.end());
+    return s;
+  }
+  synced_writes_ = std::max(synced_writes_, target);
+  FinishSeqs(seqs);
+  return absl::OkStatus();
+}
+
+absl::Status Store::CommitImpl(Batch& batch, bool deferred) {
   batch.assigned_seqs_.clear();
   const size_t n = batch.events_.size();
+  const bool sync = sync_ && !deferred;
+  bool synced = false;
   if (n == 0) {
     if (batch.ops_ == 0) return absl::OkStatus();
-    return Write(&batch.writes_, batch.principal_);
+    absl::Status s = Write(&batch.writes_, batch.principal_, sync, &synced);
+    if (s.ok() && deferred && !synced) {
+      absl::MutexLock lock(&seq_mu_);
+      ++deferred_writes_;
+    }
+    return s;
   }
 
   uint64_t first;
@@ -198,17 +252,19 @@ absl::Status Store::Commit(Batch& batch) {
     writes.Put(events_cf_, ToSlice(EncodeU64(first + i)),
                ToSlice(batch.events_[i].SerializeAsString()));
   }
-  absl::Status status = Write(&writes, batch.principal_);
+  absl::Status status = Write(&writes, batch.principal_, sync, &synced);
 
   {
-    // Publish: seqs become visible once everything below them has finished.
-    // A failed write leaves a hole, which readers skip; seqs never repeat.
     absl::MutexLock lock(&seq_mu_);
-    for (size_t i = 0; i < n; ++i) finished_above_visible_.insert(first + i);
-    while (!finished_above_visible_.empty() &&
-           *finished_above_visible_.begin() == visible_seq_ + 1) {
-      finished_above_visible_.erase(finished_above_visible_.begin());
-      ++visible_seq_;
+    std::vector<uint64_t> seqs;
+    for (size_t i = 0; i < n; ++i) seqs.push_back(first + i);
+    if (status.ok() && deferred && sync_ && !synced) {
+      // Written but maybe not durable: published by the next SyncDeferred.
+      ++deferred_writes_;
+      unsynced_seqs_.insert(unsynced_seqs_.end(), seqs.begin(), seqs.end());
+    } else {
+      // Durable, or failed (nothing written: a hole).
+      FinishSeqs(seqs);
     }
   }
   if (status.ok()) {

@@ -67,7 +67,9 @@ class Batch {
 // One service's embedded RocksDB: named column families, synced atomic
 // commits, and the service's event log. Every Commit is synced to the WAL
 // before it returns, so anything a client saw acknowledged survives a crash;
-// concurrent commits share WAL syncs (RocksDB group commit). Thread-safe.
+// concurrent commits share WAL syncs (RocksDB group commit). Event consumers
+// use CommitDeferred + SyncDeferred instead (one sync per run of events).
+// Thread-safe.
 class Store {
  public:
   struct Options {
@@ -93,6 +95,33 @@ class Store {
   // Writes `batch` atomically with a synced WAL. On success the batch's events
   // are visible to ReadEvents in seq order.
   absl::Status Commit(Batch& batch);
+
+  // Deferred sync, for event consumers that apply many events per fsync
+  // (docs/reliability.md, "Deferred sync of event consumers"). Contract:
+  // - CommitDeferred writes `batch` atomically like Commit, in the same audit
+  //   chain order, but without waiting for a WAL sync. Its writes are visible
+  //   to Get/Scan at once (to this process); they survive a crash of the
+  //   process but maybe not of the machine until a sync covers them.
+  // - Its events get their seqs (assigned_seqs) but are NOT published: they,
+  //   and every higher seq, stay invisible to ReadEvents/HeadSeq/WaitForEvents
+  //   until a SyncDeferred that started after CommitDeferred returned has
+  //   returned OK (or the write happened to share a synced group commit). So
+  //   no reader ever sees an event a crash could take back.
+  // - A crash loses at most a suffix of the deferred writes (point-in-time
+  //   WAL recovery), never a synced commit, and never part of one batch: a
+  //   consumer that puts its cursor in each batch finds effects and cursor in
+  //   agreement after any crash.
+  // - SyncDeferred makes every write that returned before it durable
+  //   (DB::FlushWAL(sync=true): every live WAL file, also those closed by a
+  //   memtable switch) and then publishes their events. If the sync fails the
+  //   events stay unpublished (the log stalls, no reader sees them) and the
+  //   error is returned; a later successful SyncDeferred publishes them. A
+  //   failed fsync usually leaves RocksDB read-only until a restart, after
+  //   which recovery keeps a prefix of the WAL: the never-published events
+  //   are either durable (and then published) or gone, and nobody saw them.
+  // Thread-safe; with Options::sync off both behave like Commit / a no-op.
+  absl::Status CommitDeferred(Batch& batch);
+  absl::Status SyncDeferred();
 
   // NotFound is an empty optional, not an error.
   absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
@@ -136,7 +165,14 @@ class Store {
 
  private:
   Store() = default;
-  absl::Status Write(rocksdb::WriteBatch* batch, absl::string_view principal = "");
+  // `*synced` (optional) tells whether the write was synced to the WAL: always
+  // when `sync` is, and for an unsynced one that shared a synced audit group.
+  absl::Status Write(rocksdb::WriteBatch* batch, absl::string_view principal,
+                     bool sync, bool* synced = nullptr);
+  absl::Status CommitImpl(Batch& batch, bool deferred);
+  // Marks seqs finished and advances visible_seq_ over every finished seq.
+  void FinishSeqs(const std::vector<uint64_t>& seqs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(seq_mu_);
 
   std::string path_;
   bool sync_ = true;
@@ -155,6 +191,11 @@ class Store {
   uint64_t next_seq_ ABSL_GUARDED_BY(seq_mu_) = 1;
   uint64_t visible_seq_ ABSL_GUARDED_BY(seq_mu_) = 0;
   std::set<uint64_t> finished_above_visible_ ABSL_GUARDED_BY(seq_mu_);
+  // Seqs of CommitDeferred writes that returned OK but are not known synced.
+  std::vector<uint64_t> unsynced_seqs_ ABSL_GUARDED_BY(seq_mu_);
+  // Deferred writes done so far, and how many of them a sync has covered.
+  uint64_t deferred_writes_ ABSL_GUARDED_BY(seq_mu_) = 0;
+  uint64_t synced_writes_ ABSL_GUARDED_BY(seq_mu_) = 0;
 };
 
 // Converts a RocksDB status into the matching absl::Status.
