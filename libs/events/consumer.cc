@@ -135,11 +135,6 @@ absl::Status EventConsumer::ApplyOne(const v1::Event& event) {
 }
 
 void EventConsumer::SyncLoop() {
-  uint64_t applied_synced = 0;
-  {
-    absl::MutexLock lock(&sync_mu_);
-    applied_synced = applied_written_;
-  }
   for (;;) {
     uint64_t target, applied;
     bool stopping;
@@ -169,8 +164,8 @@ void EventConsumer::SyncLoop() {
       continue;
     }
     syncs_->Increment();
-    applied_->Increment(static_cast<double>(applied - applied_synced));
-    applied_synced = applied;
+    applied_->Increment(static_cast<double>(applied - applied_synced_));
+    applied_synced_ = applied;
     cursor_.store(target);
     absl::MutexLock lock(&sync_mu_);
     synced_ = target;

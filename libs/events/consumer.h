@@ -86,6 +86,7 @@ class EventConsumer {
   absl::Mutex sync_mu_;
   uint64_t to_sync_ ABSL_GUARDED_BY(sync_mu_) = 0;   // = written_, for the syncer
   uint64_t applied_written_ ABSL_GUARDED_BY(sync_mu_) = 0;  // running count
+  uint64_t applied_synced_ = 0;  // syncer thread: applied_written_ at its last sync
   uint64_t synced_ ABSL_GUARDED_BY(sync_mu_) = 0;    // = cursor_
   bool stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
   absl::Status sync_error_ ABSL_GUARDED_BY(sync_mu_);  // of the last sync
