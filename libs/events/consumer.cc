@@ -115,6 +115,7 @@ absl::Status EventConsumer::ApplyOne(const v1::Event& event) {
   }
   store_->PutMeta(batch, cursor_key_, store::EncodeU64(event.seq()));
   absl::Status committed = store_->CommitDeferred(batch);
+  { store::Batch done = std::move(batch); }  // releases its locks before any wait below
   if (!committed.ok()) return committed;
   written_ = event.seq();
   absl::MutexLock lock(&sync_mu_);
