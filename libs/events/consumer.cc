@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
-
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "rpc/rpc.h"
