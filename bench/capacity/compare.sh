@@ -7,6 +7,8 @@
 # Records stay as created here (--nofollow_ups): the check covers the create
 # path; the follow-up steps call the same core functions the handlers call.
 # Usage: bench/capacity/compare.sh [--records N] [--services "..."] [--build-dir DIR]
+#          [--days D: dates span D days; dispatch's replay sends ~1.2 position reports
+#           per engineer and day, so a short span keeps it quick]
 #          [--check: fail unless every family's rows per record match within 5%]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,12 +17,14 @@ BUILD=$root/build
 RECORDS=2000
 SERVICES="complaint parts satisfaction dispatch"
 CHECK=0
+DAYS=90
 while [[ $# -gt 0 ]]; do
   case $1 in
     --records) RECORDS=$2; shift 2 ;;
     --services) SERVICES=$2; shift 2 ;;
     --build-dir) BUILD=$2; shift 2 ;;
     --check) CHECK=1; shift ;;
+    --days) DAYS=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -35,7 +39,7 @@ for svc in $SERVICES; do
   policy=$root/deploy/policies/$svc.textproto
   "$BUILD/bench/capacity_loader" --service="$svc" --records="$RECORDS" --nofollow_ups \
     --record_ops="$D/ops" --data_dir="$D/loader" --tokens_file="$D/tokens.txt" \
-    --engineers=200 --policy_file="$policy" | grep -v "audit log head"
+    --engineers=200 --days="$DAYS" --policy_file="$policy" | grep -v "audit log head"
   # dispatch: the loader's policy (position reports accepted for 24 h).
   [[ $svc == dispatch ]] && policy=$D/loader.loader-dispatch-policy.textproto
   replay=(--service="$svc" --ops="$D/ops" --port_file="$D/real.port" --token_dir="$D")
