@@ -432,6 +432,11 @@ grpc::Status DispatchServiceImpl::WatchOffers(grpc::ServerContext* context,
     const uint64_t head = store.HeadSeq();
     auto items = d_->Feed(request->partner_id(), cursor, 100);
     RPC_RETURN_IF_ERROR(items.status());
+    // Offers made while applying intake's events are written before their
+    // WAL sync (Store::CommitDeferred); a partner must never hold a cursor
+    // that a machine crash could take back, so sync what was read first (a
+    // no-op when nothing is pending).
+    if (!items->empty()) RPC_RETURN_IF_ERROR(store.SyncDeferred());
     for (const auto& item : *items) {
       cursor = item.cursor();
       if (!request->engineer_id().empty() &&

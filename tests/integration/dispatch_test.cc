@@ -209,7 +209,10 @@ TEST_CASE("200 engineers and 500 orders: offered or queued, capacity kept, rejec
   for (int i = 0; i < 500; ++i) {
     s.CreateOrder(i, 31.10 + 0.0005 * (i % 200), 121.30 + 0.0009 * (i % 217));
     if (i == 250) {
-      // The partner system drops its stream mid-run and comes back later.
+      // The partner system drops its stream mid-run, once it has seen some
+      // offers (resuming from cursor 0 would mean "from now"), and comes
+      // back later.
+      REQUIRE(Eventually([&] { return !feed.Items().empty(); }, absl::Seconds(30)));
       feed.Stop();
     }
   }
@@ -319,7 +322,8 @@ TEST_CASE("200 engineers and 500 orders: offered or queued, capacity kept, rejec
 
   // The partner reconnects from its last cursor: every change of its
   // engineers' offers exactly once, cursors 1..head without a gap.
-  uint64_t last = before_drop.empty() ? 0 : before_drop.back().cursor();
+  REQUIRE_FALSE(before_drop.empty());
+  const uint64_t last = before_drop.back().cursor();
   FeedReader resumed(s.stub.get(), s.token("partner-a"), "PA");
   resumed.Start(last);
   std::vector<v1::Offer> pa_offers;
@@ -331,17 +335,28 @@ TEST_CASE("200 engineers and 500 orders: offered or queued, capacity kept, rejec
   // Caught up: the latest feed item of every offer shows its current state.
   // The current states are read afresh each time: under load dispatch may
   // still be making offers for the queue when this starts.
-  REQUIRE(Eventually([&] {
+  std::string mismatch;
+  const bool caught_up = Eventually([&] {
     pa_offers = s.Offers("PA", v1::OFFER_STATE_UNSPECIFIED);
     if (pa_offers.empty()) return false;
     std::map<std::string, v1::OfferState> latest;
     for (const auto& m : all_items()) latest[m.offer().offer_id()] = m.offer().state();
     for (const auto& o : pa_offers) {
       auto it = latest.find(o.offer_id());
-      if (it == latest.end() || it->second != o.state()) return false;
+      if (it == latest.end() || it->second != o.state()) {
+        mismatch = absl::StrCat(o.offer_id(), " is ", v1::OfferState_Name(o.state()),
+                                ", its latest feed item ",
+                                it == latest.end() ? "missing"
+                                                   : v1::OfferState_Name(it->second),
+                                "; feed items ", all_items().size(), ", offers ",
+                                pa_offers.size());
+        return false;
+      }
     }
     return true;
-  }, absl::Seconds(60)));
+  }, absl::Seconds(60));
+  INFO(mismatch);
+  REQUIRE(caught_up);
   absl::SleepFor(absl::Milliseconds(500));
   resumed.Stop();
   const std::vector<v1::OfferFeedMessage> all = all_items();
