@@ -84,6 +84,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   // the WAL up to the first damaged record, i.e. a crash keeps a prefix of
   // the writes (docs/reliability.md, deferred sync of event consumers).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // After a crash, serve as soon as the WAL is replayed into memtables
+  // instead of first writing them out as (small) SST files; the WAL files
+  // are kept until a normal flush covers them.
+  db_options.avoid_flush_during_recovery = true;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::set<std::string> names = {std::string(rocksdb::kDefaultColumnFamilyName),
@@ -143,6 +147,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
 
 Store::~Store() {
   if (!db_) return;
+  // A clean stop leaves nothing in the WAL to replay: without this flush the
+  // next start replayed up to the 64 MB memtable budget first (satisfaction
+  // with 1M surveys: 2.6 s of its 3.2 s to SERVING, docs/capacity.md).
+  rocksdb::FlushOptions flush;
+  flush.allow_write_stall = true;
+  if (rocksdb::Status f = db_->Flush(flush, handles_); !f.ok()) {
+    std::cerr << "store: flush at close failed (the WAL still has it): " << f.ToString()
+              << std::endl;
+  }
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     db_->DestroyColumnFamilyHandle(h);
   }
