@@ -339,8 +339,9 @@ TEST_CASE("200 engineers and 500 orders: offered or queued, capacity kept, rejec
   const bool caught_up = Eventually([&] {
     pa_offers = s.Offers("PA", v1::OFFER_STATE_UNSPECIFIED);
     if (pa_offers.empty()) return false;
+    const std::vector<v1::OfferFeedMessage> items = all_items();
     std::map<std::string, v1::OfferState> latest;
-    for (const auto& m : all_items()) latest[m.offer().offer_id()] = m.offer().state();
+    for (const auto& m : items) latest[m.offer().offer_id()] = m.offer().state();
     for (const auto& o : pa_offers) {
       auto it = latest.find(o.offer_id());
       if (it == latest.end() || it->second != o.state()) {
@@ -348,7 +349,7 @@ TEST_CASE("200 engineers and 500 orders: offered or queued, capacity kept, rejec
                                 ", its latest feed item ",
                                 it == latest.end() ? "missing"
                                                    : v1::OfferState_Name(it->second),
-                                "; feed items ", all_items().size(), ", offers ",
+                                "; feed items ", items.size(), ", offers ",
                                 pa_offers.size());
         return false;
       }
