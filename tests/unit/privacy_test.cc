@@ -1,8 +1,11 @@
 // libs/privacy: AES-256-GCM, per-customer keys with KEK rotation and
 // crypto-shredding, sealed PII fields — against a real RocksDB directory.
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -101,6 +104,51 @@ TEST_CASE("AES-256-GCM seals with a fresh nonce and detects any change") {
   auto empty = Seal(key, "", "aad");
   REQUIRE(empty.ok());
   CHECK(Open(key, *empty, "aad").value().empty());
+}
+
+TEST_CASE("random bytes never repeat: across the pool's refills, threads and a fork") {
+  // RandomBytes hands out CSPRNG output from a per-thread pool; nonces and
+  // keys drawn from it must still never repeat.
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) CHECK(seen.insert(RandomBytes(kNonceBytes)).second);
+  const std::string big = RandomBytes(5000);  // spans several refills
+  CHECK(big.size() == 5000);
+  CHECK(big.find(std::string(64, '\0')) == std::string::npos);  // handed out, not wiped
+  std::vector<std::string> other(500);
+  std::thread t([&] {
+    for (auto& n : other) n = RandomBytes(kNonceBytes);
+  });
+  t.join();
+  for (const auto& n : other) CHECK(seen.insert(n).second);
+
+  // A child must not hand out what its parent holds in the pool.
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string n = RandomBytes(kNonceBytes * 8);
+    const ssize_t w = write(fds[1], n.data(), n.size());
+    _exit(w == static_cast<ssize_t>(n.size()) ? 0 : 1);
+  }
+  const std::string mine = RandomBytes(kNonceBytes * 8);
+  std::string theirs(kNonceBytes * 8, '\0');
+  size_t got = 0;
+  while (got < theirs.size()) {
+    const ssize_t r = read(fds[0], theirs.data() + got, theirs.size() - got);
+    REQUIRE(r > 0);
+    got += static_cast<size_t>(r);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  close(fds[0]);
+  close(fds[1]);
+  CHECK(mine != theirs);
+  for (size_t i = 0; i < 8; ++i) {
+    CHECK_FALSE(seen.count(theirs.substr(i * kNonceBytes, kNonceBytes)));
+  }
 }
 
 TEST_CASE("a KEK file is created once with mode 0600 and then read back") {
