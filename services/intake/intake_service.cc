@@ -277,7 +277,8 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
   RPC_RETURN_IF_ERROR(domain::StartClocks(order, *policy, now));
 
   store::Batch batch;
-  std::vector<v1::Event> events = {domain::OrderCreatedEvent(order, now)};
+  std::vector<v1::Event> events;  // not `= {...}`: an initializer list copies
+  events.push_back(domain::OrderCreatedEvent(order, now));
   std::vector<v1::CompensationEntry> ledger;
   if (right && domain::UsesPriorityRight(decision)) {
     right->set_state(v1::COMPENSATION_STATE_CONSUMED);
@@ -285,7 +286,8 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
     ledger.push_back(*right);
   }
   RPC_RETURN_IF_ERROR(
-      repo.Stage(batch, nullptr, order, domain::NextSweep(order, *policy), events, ledger));
+      repo.Stage(batch, nullptr, order, domain::NextSweep(order, *policy), std::move(events),
+                 ledger));
   repo.idempotency().Remember(batch, key, fingerprint, order.order_id(), now);
 
   // The reworked order learns of its rework and the repair's warranty doubles.
@@ -330,7 +332,9 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
     }
   }
   RPC_RETURN_IF_ERROR(repo.store().Commit(batch));
-  core_->metrics().Observe(nullptr, order, events);
+  // Its only event, OrderCreated (moved into the batch, not copied: it holds
+  // the whole order), counts in no metric; Observe counts the new order itself.
+  core_->metrics().Observe(nullptr, order, {});
   if (reworked_before) {
     core_->metrics().Observe(&*reworked_before, reworked_after, reworked_events);
   }

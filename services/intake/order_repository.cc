@@ -146,7 +146,7 @@ absl::StatusOr<std::optional<v1::WorkOrder>> OrderRepository::Load(
 
 absl::Status OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* before,
                                     const v1::WorkOrder& after, absl::Time next_sweep,
-                                    const std::vector<v1::Event>& events,
+                                    std::vector<v1::Event> events,
                                     const std::vector<v1::CompensationEntry>& ledger) {
   v1::WorkOrder stored = after;
   if (absl::Status s = sealed_.Seal(batch, after.order_id(), after.customer_id(), stored,
@@ -182,7 +182,7 @@ absl::Status OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* be
     batch.Put(sweep_at, after.order_id(), row);
   }
 
-  for (const auto& e : events) batch.AppendEvent(e);
+  for (auto& e : events) batch.AppendEvent(std::move(e));
   for (const auto& entry : ledger) StageLedgerEntry(batch, entry);
   return absl::OkStatus();
 }

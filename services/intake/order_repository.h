@@ -41,10 +41,11 @@ class OrderRepository {
 
   // Writes `after` (a new order when `before` is null) with its index rows,
   // its sealed PII, its next sweep time, the change's events and ledger
-  // entries. Fails only when the customer's key cannot be read.
+  // entries (`events` is moved into the batch: pass a copy if you still need
+  // them). Fails only when the customer's key cannot be read.
   absl::Status Stage(store::Batch& batch, const v1::WorkOrder* before,
              const v1::WorkOrder& after, absl::Time next_sweep,
-             const std::vector<v1::Event>& events,
+             std::vector<v1::Event> events,
              const std::vector<v1::CompensationEntry>& ledger);
 
   // Orders for an appliance serial, newest first (at most `limit`).
