@@ -195,35 +195,84 @@ std::vector<geo::Hit> NearestFor(const City& city, const v1::DispatchOrder& orde
                              std::numeric_limits<double>::infinity(), filter);
 }
 
-// One decision: candidates near the order, explained and ranked.
-std::vector<v1::Candidate> Decide(const City& city, const v1::DispatchOrder& order,
-                                  size_t* visited) {
+// The nearest engineers' indexes and their mean jobs today.
+std::vector<uint32_t> NearestIndexes(const City& city, const v1::DispatchOrder& order,
+                                     size_t* visited, double* peer_jobs) {
   const std::vector<geo::Hit> hits = NearestFor(city, order, visited);
-
-  double peer_jobs = 0;
+  *peer_jobs = 0;
   std::vector<uint32_t> indexes;
   indexes.reserve(hits.size());
   for (const geo::Hit& hit : hits) {
     const uint32_t i = city.summaries.find(hit.id)->second.index;
     indexes.push_back(i);
-    peer_jobs += city.loads[i].jobs_today;
+    *peer_jobs += city.loads[i].jobs_today;
   }
-  if (!indexes.empty()) peer_jobs /= static_cast<double>(indexes.size());
+  if (!indexes.empty()) *peer_jobs /= static_cast<double>(indexes.size());
+  return indexes;
+}
 
+Situation SituationOf(const City& city, uint32_t i, double peer_jobs) {
+  Situation s;
+  s.now = city.now;
+  s.policy = &city.policy;
+  s.partner = &city.partners[i % kPartners];
+  s.load = city.loads[i];
+  s.peer_jobs_today = peer_jobs;
+  return s;
+}
+
+// One decision: candidates near the order, explained and ranked.
+std::vector<v1::Candidate> Decide(const City& city, const v1::DispatchOrder& order,
+                                  size_t* visited) {
+  double peer_jobs = 0;
+  const std::vector<uint32_t> indexes = NearestIndexes(city, order, visited, &peer_jobs);
   std::vector<v1::Candidate> candidates;
   candidates.reserve(indexes.size());
   for (uint32_t i : indexes) {
-    const v1::Engineer& e = city.engineers[i];
-    Situation s;
-    s.now = city.now;
-    s.policy = &city.policy;
-    s.partner = &city.partners[i % kPartners];
-    s.load = city.loads[i];
-    s.peer_jobs_today = peer_jobs;
-    candidates.push_back(Evaluate(e, order, s));
+    candidates.push_back(Evaluate(city.engineers[i], order, SituationOf(city, i, peer_jobs)));
   }
   Rank(candidates);
   return candidates;
+}
+
+// One decision as the dispatch service makes it now: every candidate scored
+// (no protos), the best one explained (the offer's Candidate).
+v1::Candidate DecideBest(const City& city, const v1::DispatchOrder& order, size_t* visited,
+                         size_t* eligible) {
+  double peer_jobs = 0;
+  const std::vector<uint32_t> indexes = NearestIndexes(city, order, visited, &peer_jobs);
+  Score best;
+  uint32_t best_index = 0;
+  for (uint32_t i : indexes) {
+    const Score score = ScoreOf(city.engineers[i], order, SituationOf(city, i, peer_jobs));
+    *eligible += score.eligible ? 1 : 0;
+    if (best.engineer_id == nullptr || RankedBefore(score, best)) {
+      best = score;
+      best_index = i;
+    }
+  }
+  if (best.engineer_id == nullptr || !best.eligible) return {};
+  v1::Candidate c =
+      Evaluate(city.engineers[best_index], order, SituationOf(city, best_index, peer_jobs));
+  c.set_rank(1);
+  return c;
+}
+
+void BestDecision(benchmark::State& state, double cell_deg) {
+  const City& city = CityOf(static_cast<int>(state.range(0)), cell_deg);
+  size_t n = 0, eligible = 0, visited = 0, offered = 0;
+  for (auto _ : state) {
+    v1::Candidate best = DecideBest(city, city.orders[n++ % kOrders], &visited, &eligible);
+    offered += best.eligible() ? 1 : 0;
+    benchmark::DoNotOptimize(best);
+  }
+  state.counters["eligible"] =
+      benchmark::Counter(static_cast<double>(eligible) / static_cast<double>(n));
+  state.counters["offered"] =
+      benchmark::Counter(static_cast<double>(offered) / static_cast<double>(n));
+  state.counters["engineers"] = static_cast<double>(state.range(0));
+  state.counters["filter_calls"] =
+      benchmark::Counter(static_cast<double>(visited) / static_cast<double>(n));
 }
 
 void RankingDecision(benchmark::State& state, double cell_deg) {
@@ -253,6 +302,10 @@ constexpr double kCityCellDeg = 0.01;
 void BM_RankingDecision(benchmark::State& state) { RankingDecision(state, kCityCellDeg); }
 BENCHMARK(BM_RankingDecision)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMicrosecond);
 
+// The decision as dispatch makes it: score all, explain the offered one.
+void BM_OfferDecision(benchmark::State& state) { BestDecision(state, kCityCellDeg); }
+BENCHMARK(BM_OfferDecision)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMicrosecond);
+
 // The index query alone (same cells and filter), to split the cost.
 void BM_NearestOnly(benchmark::State& state) {
   const City& city = CityOf(static_cast<int>(state.range(0)), kCityCellDeg);
@@ -275,6 +328,22 @@ BENCHMARK(BM_RankingDecisionDefaultCells)
     ->Arg(100000)
     ->Unit(benchmark::kMicrosecond);
 
+// Scoring alone (what a decision does per candidate now): ScoreOf of the
+// same 50 fixed candidates and the best picked.
+void BM_Score50(benchmark::State& state) {
+  const City& city = CityOf(1000, kCityCellDeg);
+  const v1::DispatchOrder& order = city.orders[1];
+  for (auto _ : state) {
+    Score best;
+    for (uint32_t i = 0; i < kNearest; ++i) {
+      const Score score = ScoreOf(city.engineers[i], order, SituationOf(city, i, 2.5));
+      if (best.engineer_id == nullptr || RankedBefore(score, best)) best = score;
+    }
+    benchmark::DoNotOptimize(best);
+  }
+}
+BENCHMARK(BM_Score50)->Unit(benchmark::kMicrosecond);
+
 // The ranking alone, for scale: Evaluate + Rank of 50 fixed candidates.
 void BM_EvaluateAndRank50(benchmark::State& state) {
   const City& city = CityOf(1000, kCityCellDeg);
@@ -283,13 +352,7 @@ void BM_EvaluateAndRank50(benchmark::State& state) {
     std::vector<v1::Candidate> candidates;
     candidates.reserve(kNearest);
     for (uint32_t i = 0; i < kNearest; ++i) {
-      Situation s;
-      s.now = city.now;
-      s.policy = &city.policy;
-      s.partner = &city.partners[i % kPartners];
-      s.load = city.loads[i];
-      s.peer_jobs_today = 2.5;
-      candidates.push_back(Evaluate(city.engineers[i], order, s));
+      candidates.push_back(Evaluate(city.engineers[i], order, SituationOf(city, i, 2.5)));
     }
     Rank(candidates);
     benchmark::DoNotOptimize(candidates.data());

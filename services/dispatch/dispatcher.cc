@@ -195,12 +195,13 @@ absl::Status Dispatcher::Load() {
 
 absl::Status Dispatcher::Reload() {
   engineers_cache_.clear();
+  engineer_index_.clear();
   partners_cache_.clear();
   pending_offers_.clear();
   feed_cursor_.clear();
   grid_ = geo::GridIndex(kGridCellDeg);
   absl::Status s = engineers_.Scan("", "", [&](absl::string_view, const v1::Engineer& e) {
-    engineers_cache_[e.engineer_id()] = e;
+    CacheEngineer(e);
     if (auto p = GridPoint(e)) grid_.Upsert(e.engineer_id(), *p);
     return true;
   });
@@ -324,11 +325,23 @@ absl::StatusOr<v1::Engineer*> Dispatcher::CachedEngineer(const std::string& id) 
   return &it->second;
 }
 
-domain::Situation Dispatcher::SituationFor(const v1::Engineer& e,
-                                           const v1::DispatchOrder& order) const {
+const v1::Engineer* Dispatcher::FindEngineer(absl::string_view id) const {
+  auto it = engineer_index_.find(id);
+  return it == engineer_index_.end() ? nullptr : it->second;
+}
+
+v1::Engineer& Dispatcher::CacheEngineer(const v1::Engineer& e) {
+  auto [it, inserted] = engineers_cache_.insert_or_assign(e.engineer_id(), e);
+  engineer_index_[absl::string_view(it->first)] = &it->second;
+  return it->second;
+}
+
+domain::Situation Dispatcher::SituationFor(const v1::Engineer& e, const v1::DispatchOrder& order,
+                                           absl::Time now,
+                                           const v1::DispatchPolicy* policy) const {
   domain::Situation s;
-  s.now = host_.clock().Now();
-  s.policy = policy_->Current().get();
+  s.now = now;
+  s.policy = policy;
   auto partner = partners_cache_.find(e.partner_id());
   s.partner = partner == partners_cache_.end() ? nullptr : &partner->second;
   s.load.active = e.active_order_ids_size();
@@ -343,18 +356,26 @@ domain::Situation Dispatcher::SituationFor(const v1::Engineer& e,
   return s;
 }
 
-std::vector<v1::Candidate> Dispatcher::Candidates(const v1::DispatchOrder& order, size_t k,
-                                                  bool include_ineligible) {
-  // Keep the policy alive while situations point into it.
+domain::Situation Dispatcher::SituationFor(const v1::Engineer& e,
+                                           const v1::DispatchOrder& order) const {
+  return SituationFor(e, order, host_.clock().Now(), policy_->Current().get());
+}
+
+std::vector<Dispatcher::Ranked> Dispatcher::RankCandidates(const v1::DispatchOrder& order,
+                                                           size_t k, bool include_ineligible,
+                                                           size_t top) {
+  // Keep the policy alive while situations point into it; every candidate
+  // is judged at the same instant.
   auto policy = policy_->Current();
+  const absl::Time now = host_.clock().Now();
   const geo::Point at = PointOf(order.service_area().location());
   const int capacity_default = policy->default_capacity().max_active() +
                                policy->default_capacity().max_queued();
   // Cheap checks in the grid walk; the full constraint list runs on the hits.
   geo::GridIndex::Filter filter = [&](absl::string_view id, const geo::Point&) {
-    auto it = engineers_cache_.find(std::string(id));
-    if (it == engineers_cache_.end()) return false;
-    const v1::Engineer& e = it->second;
+    const v1::Engineer* found = FindEngineer(id);
+    if (found == nullptr) return false;
+    const v1::Engineer& e = *found;
     if (e.status() == v1::ENGINEER_STATUS_SUSPENDED ||
         e.status() == v1::ENGINEER_STATUS_OFF_DUTY) {
       return false;
@@ -373,22 +394,37 @@ std::vector<v1::Candidate> Dispatcher::Candidates(const v1::DispatchOrder& order
   };
   const auto hits = grid_.Nearest(at, k, std::numeric_limits<double>::infinity(),
                                   include_ineligible ? nullptr : filter);
+  std::vector<Ranked> out;
+  out.reserve(hits.size());
   double peer_jobs = 0;
   for (const auto& h : hits) {
-    auto today = jobs_today_.find(h.id);
-    peer_jobs += today == jobs_today_.end() ? 0 : today->second;
+    const v1::Engineer* e = FindEngineer(h.id);
+    if (e == nullptr) continue;  // the grid and the cache are kept in step
+    out.push_back(Ranked{e, SituationFor(*e, order, now, policy.get()), {}});
+    peer_jobs += out.back().situation.load.jobs_today;
   }
-  if (!hits.empty()) peer_jobs /= static_cast<double>(hits.size());
-  std::vector<v1::Candidate> out;
-  out.reserve(hits.size());
-  for (const auto& h : hits) {
-    const v1::Engineer& e = engineers_cache_.at(h.id);
-    domain::Situation s = SituationFor(e, order);
-    s.peer_jobs_today = peer_jobs;
-    out.push_back(domain::Evaluate(e, order, s));
+  if (!out.empty()) peer_jobs /= static_cast<double>(out.size());
+  for (Ranked& r : out) {
+    r.situation.peer_jobs_today = peer_jobs;
+    r.score = domain::ScoreOf(*r.engineer, order, r.situation);
   }
-  domain::Rank(out);
+  auto before = [](const Ranked& a, const Ranked& b) {
+    return domain::RankedBefore(a.score, b.score);
+  };
+  top = std::min(top, out.size());
+  if (top == 1) {
+    std::iter_swap(out.begin(), std::min_element(out.begin(), out.end(), before));
+  } else {
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(top), out.end(),
+                      before);
+  }
   return out;
+}
+
+v1::Candidate Dispatcher::Explain(const Ranked& r, const v1::DispatchOrder& order, int rank) {
+  v1::Candidate c = domain::Evaluate(*r.engineer, order, r.situation);
+  c.set_rank(c.eligible() ? rank : 0);
+  return c;
 }
 
 void Dispatcher::TryOffer(Pending& p, v1::DispatchOrder& order) {
@@ -408,15 +444,9 @@ void Dispatcher::TryOffer(Pending& p, v1::DispatchOrder& order) {
     order.set_neighbour_regions_tried(true);
     p.after_commit.push_back([this] { past_deadline_->Increment(); });
   }
-  std::vector<v1::Candidate> candidates = Candidates(order, kCandidatesPerDecision, false);
-  const v1::Candidate* best = nullptr;
-  for (const auto& c : candidates) {
-    if (c.eligible()) {
-      best = &c;
-      break;
-    }
-  }
-  if (best == nullptr || order.attempts() >= policy->max_attempts()) {
+  const std::vector<Ranked> ranked = RankCandidates(order, kCandidatesPerDecision, false, 1);
+  const bool any = !ranked.empty() && ranked.front().score.eligible;
+  if (!any || order.attempts() >= policy->max_attempts()) {
     const bool newly = order.state() != v1::DISPATCH_STATE_UNASSIGNABLE;
     if (newly) {
       order.set_state(v1::DISPATCH_STATE_UNASSIGNABLE);
@@ -453,7 +483,9 @@ void Dispatcher::TryOffer(Pending& p, v1::DispatchOrder& order) {
     order.clear_unassignable_reason();
     order.clear_unassignable_since();
   }
-  const v1::Engineer& engineer = engineers_cache_.at(best->engineer_id());
+  // Only the offered candidate's explanation is built (rank 1: the best).
+  const v1::Candidate best = Explain(ranked.front(), order, 1);
+  const v1::Engineer& engineer = *ranked.front().engineer;
   v1::Offer offer;
   offer.set_offer_id(absl::StrCat(order.order_id(), "-O", order.attempts() + 1));
   offer.set_order_id(order.order_id());
@@ -462,9 +494,9 @@ void Dispatcher::TryOffer(Pending& p, v1::DispatchOrder& order) {
   offer.set_attempt(order.attempts() + 1);
   *offer.mutable_made_at() = rpc::ToProto(now);
   *offer.mutable_expires_at() = rpc::ToProto(now + domain::OfferTimeout(order, *policy));
-  *offer.mutable_eta() = best->predicted_arrival();
+  *offer.mutable_eta() = best.predicted_arrival();
   offer.set_state(v1::OFFER_STATE_PENDING);
-  *offer.mutable_candidate() = *best;
+  *offer.mutable_candidate() = best;
   auto* job = offer.mutable_job();
   job->set_priority(order.priority());
   *job->mutable_service_area() = order.service_area();
@@ -699,7 +731,7 @@ absl::StatusOr<v1::Engineer> Dispatcher::RegisterEngineer(const v1::Engineer& re
   store::Batch batch;
   Pending p{&batch, {}};
   PutEngineer(p, e);
-  engineers_cache_[e.engineer_id()] = e;
+  CacheEngineer(e);
   if (auto point = GridPoint(e)) grid_.Upsert(e.engineer_id(), *point);
   ServeQueue(p, 50);  // new capacity
   if (absl::Status s = Commit(p); !s.ok()) return s;
@@ -877,16 +909,21 @@ absl::StatusOr<v1::RecommendResponse> Dispatcher::Recommend(const std::string& o
   if (!order.ok()) return order.status();
   if (!order->has_value()) return absl::NotFoundError("order_id: dispatch has no such order");
   const size_t want = limit == 0 ? 10 : static_cast<size_t>(limit);
-  auto candidates = Candidates(**order, std::max(kCandidatesPerDecision, want * 4),
-                               include_ineligible);
+  // Explanations only for what the response returns: the best `want`
+  // eligible ones and, when asked, every ineligible one.
+  const size_t k = std::max(kCandidatesPerDecision, want * 4);
+  const std::vector<Ranked> ranked =
+      RankCandidates(**order, k, include_ineligible, include_ineligible ? k : want);
   v1::RecommendResponse response;
   response.set_order_id(order_id);
   size_t eligible = 0;
-  for (const auto& c : candidates) {
-    if (c.eligible()) {
-      if (eligible++ < want) *response.add_candidates() = c;
+  for (const Ranked& r : ranked) {
+    if (r.score.eligible) {
+      if (eligible < want) *response.add_candidates() = Explain(r, **order, ++eligible);
     } else if (include_ineligible) {
-      *response.add_candidates() = c;
+      *response.add_candidates() = Explain(r, **order, 0);
+    } else {
+      break;  // ineligible ones sort last
     }
   }
   *response.mutable_policy() = policy_->Current()->ref();
@@ -1039,11 +1076,9 @@ absl::StatusOr<v1::EtaEstimate> Dispatcher::Eta(const std::string& order_id) {
   const v1::DispatchOrder& o = **order;
   std::string engineer_id = o.assigned_engineer_id();
   if (engineer_id.empty()) {
-    for (const auto& c : Candidates(o, kCandidatesPerDecision, false)) {
-      if (c.eligible()) {
-        engineer_id = c.engineer_id();
-        break;
-      }
+    const std::vector<Ranked> ranked = RankCandidates(o, kCandidatesPerDecision, false, 1);
+    if (!ranked.empty() && ranked.front().score.eligible) {
+      engineer_id = ranked.front().engineer->engineer_id();
     }
   }
   if (engineer_id.empty()) {

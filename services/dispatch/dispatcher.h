@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "aftersales/v1/dispatch.pb.h"
 #include "aftersales/v1/events.pb.h"
 #include "auth/auth.h"
@@ -108,9 +111,27 @@ class Dispatcher {
   void TryOffer(Pending& p, v1::DispatchOrder& order);
   // Offers queued orders, best served first (bounded per call).
   void ServeQueue(Pending& p, size_t limit);
-  std::vector<v1::Candidate> Candidates(const v1::DispatchOrder& order, size_t k,
-                                        bool include_ineligible);
+  // One candidate of a decision: scored (what ranking needs), not yet
+  // explained; Explain builds its Candidate proto when a caller returns it.
+  struct Ranked {
+    const v1::Engineer* engineer;
+    domain::Situation situation;
+    domain::Score score;
+  };
+  // The k engineers nearest to the order (only those passing the cheap
+  // filter unless include_ineligible), scored at one instant; the first
+  // `top` in rank order (eligible best first, then ineligible by id), the
+  // rest unordered after them.
+  std::vector<Ranked> RankCandidates(const v1::DispatchOrder& order, size_t k,
+                                     bool include_ineligible, size_t top);
+  // The ranking explanation of one scored candidate (domain::Evaluate with
+  // the same situation), with its rank.
+  static v1::Candidate Explain(const Ranked& r, const v1::DispatchOrder& order, int rank);
+  domain::Situation SituationFor(const v1::Engineer& e, const v1::DispatchOrder& order,
+                                 absl::Time now, const v1::DispatchPolicy* policy) const;
   domain::Situation SituationFor(const v1::Engineer& e, const v1::DispatchOrder& order) const;
+  const v1::Engineer* FindEngineer(absl::string_view id) const;
+  v1::Engineer& CacheEngineer(const v1::Engineer& e);
   void DecideOffer(Pending& p, v1::Offer& offer, v1::OfferState state,
                    v1::DispatchOrder& order);
   void Assign(Pending& p, v1::Offer& offer, v1::DispatchOrder& order);
@@ -141,11 +162,15 @@ class Dispatcher {
   rocksdb::ColumnFamilyHandle* feed_;
 
   // Caches, guarded by the dispatcher lock (store().locks() key "dispatcher").
+  // engineers_cache_ is ordered for listing; decisions look engineers up by
+  // id through engineer_index_ (hash, keys viewing the map's own keys: map
+  // nodes never move, and engineers are never erased but by Reload).
   std::map<std::string, v1::Engineer> engineers_cache_;
-  std::map<std::string, v1::Partner> partners_cache_;
+  absl::flat_hash_map<absl::string_view, v1::Engineer*> engineer_index_;
+  absl::node_hash_map<std::string, v1::Partner> partners_cache_;
   geo::GridIndex grid_{0.01};  // reset with the same cell size by Reload()
-  std::map<std::string, int> pending_offers_;    // engineer -> pending offers
-  std::map<std::string, int> jobs_today_;        // engineer -> accepted today
+  absl::flat_hash_map<std::string, int> pending_offers_;  // engineer -> pending offers
+  absl::flat_hash_map<std::string, int> jobs_today_;      // engineer -> accepted today
   std::map<std::string, uint64_t> feed_cursor_;  // partner -> last cursor
   absl::CivilDay jobs_day_;
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -1179,6 +1180,118 @@ TEST_CASE("engineer validation names the offending field") {
   CHECK(ValidateEngineer(e, "engineer").message() == "engineer.skills[0].level: required");
   CHECK(ValidateEngineer(e, "request.engineer").message() ==
         "request.engineer.skills[0].level: required");
+}
+
+}  // namespace
+}  // namespace aftersales::dispatch::domain
+
+// ---------------------------------------------------------------------------
+// The decision's fast path (ScoreOf, Eligible, RankedBefore, OnShiftWithin)
+// against the explained path (Evaluate, FailedConstraints, Rank,
+// ShiftsBetween) on a seeded mix of engineers and orders.
+// ---------------------------------------------------------------------------
+
+namespace aftersales::dispatch::domain {
+namespace {
+
+TEST_CASE("scoring without explanations ranks and scores exactly as Evaluate and Rank") {
+  std::mt19937 rng(7);
+  auto below = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  auto unit = [&] { return rng() / 4294967296.0; };
+  const v1::DispatchPolicy policy = TestPolicy();
+  std::vector<v1::Partner> partners(3, PartnerA());
+  partners[1].set_partner_id("PB");
+  partners[1].clear_allowed_brands();
+  partners[1].set_preference(0);
+  partners[2].set_partner_id("PC");
+  partners[2].set_preference(0.35);
+  const char* categories[] = {"FRIDGE", "WASHER"};
+  const char* brands[] = {"Haier", " haier", "Midea", ""};
+  size_t compared = 0, eligible_seen = 0, ties = 0;
+  for (int round = 0; round < 40; ++round) {
+    v1::DispatchOrder order = BaseOrder();
+    order.set_appliance_category(categories[below(2)]);
+    order.set_appliance_brand(brands[below(4)]);
+    order.set_complexity(below(3) == 0 ? v1::FAULT_COMPLEXITY_COMPLEX
+                                       : v1::FAULT_COMPLEXITY_SIMPLE);
+    if (below(5) == 0) order.clear_arrival_deadline();
+    if (below(6) == 0) *order.mutable_dispatch_deadline() = rpc::ToProto(Now() - absl::Minutes(1));
+    std::vector<v1::Engineer> engineers;
+    std::vector<Situation> situations;
+    engineers.reserve(30);
+    for (int i = 0; i < 30; ++i) {
+      v1::Engineer e = BaseEngineer(absl::StrCat("E", 100 + i));
+      const int p = below(3);
+      e.set_partner_id(partners[p].partner_id());
+      e.mutable_skills(0)->set_appliance_category(categories[below(2)]);
+      e.mutable_skills(0)->set_level(static_cast<v1::CertificationLevel>(1 + below(3)));
+      if (below(3) == 0) e.mutable_skills(0)->clear_brands();
+      e.set_cross_brand(below(2) == 0);
+      if (below(4) == 0) *e.mutable_shifts() = EveryDay(11 * 60, 13 * 60);
+      if (below(5) == 0) e.clear_shifts();
+      if (below(8) == 0 && e.shifts().weekly_size() > 0) {
+        e.mutable_shifts()->mutable_weekly(0)->set_iso_weekday(1 + below(7));
+      }
+      e.mutable_location()->set_lat_deg(31.2304 + (unit() - 0.5) * 0.2);
+      e.mutable_location()->set_lng_deg(121.4737 + (unit() - 0.5) * 0.2);
+      // A few share a position and numbers, so ties reach the later keys.
+      if (i > 0 && below(6) == 0) {
+        *e.mutable_location() = engineers.back().location();
+        e.set_rating(engineers.back().rating());
+        e.set_first_time_fix_rate(engineers.back().first_time_fix_rate());
+      } else {
+        e.set_rating(1 + below(5));
+        e.set_first_time_fix_rate(0.25 * below(5));
+      }
+      e.set_rating_count(below(3));
+      e.set_backup(below(10) == 0);
+      if (below(12) == 0) e.set_status(v1::ENGINEER_STATUS_OFF_DUTY);
+      Situation s;
+      s.now = Now();
+      s.policy = &policy;
+      s.partner = &partners[p];
+      s.load.active = below(2);
+      s.load.queued = below(2);
+      s.load.pending_offers = below(2);
+      s.load.jobs_today = below(4);
+      s.peer_jobs_today = 1.5;
+      s.past_dispatch_deadline = order.dispatch_deadline().seconds() < absl::ToUnixSeconds(Now());
+      s.neighbour_region = s.past_dispatch_deadline && below(2) == 0;
+      engineers.push_back(e);
+      situations.push_back(s);
+    }
+    std::vector<v1::Candidate> explained;
+    std::vector<Score> scores;
+    for (size_t i = 0; i < engineers.size(); ++i) {
+      explained.push_back(Evaluate(engineers[i], order, situations[i]));
+      scores.push_back(ScoreOf(engineers[i], order, situations[i]));
+      const v1::Candidate& c = explained.back();
+      const Score& s = scores.back();
+      INFO("round " << round << " " << c.ShortDebugString());
+      CHECK(Eligible(engineers[i], order, situations[i]) == c.eligible());
+      CHECK(s.eligible == c.eligible());
+      CHECK(*s.engineer_id == c.engineer_id());
+      if (c.eligible()) {
+        ++eligible_seen;
+        CHECK(s.total == c.total_score());  // bit-identical, not approximately
+        CHECK(s.slack == rpc::FromProto(c.slack()));
+      }
+      const absl::Time until = Now() + absl::Hours(3);
+      CHECK(OnShiftWithin(engineers[i].shifts(), Now(), until) ==
+            !ShiftsBetween(engineers[i].shifts(), Now(), until).empty());
+    }
+    Rank(explained);
+    std::sort(scores.begin(), scores.end(), RankedBefore);
+    REQUIRE(scores.size() == explained.size());
+    for (size_t i = 0; i < scores.size(); ++i) {
+      CHECK(*scores[i].engineer_id == explained[i].engineer_id());
+      ++compared;
+      if (i > 0 && scores[i].eligible && scores[i - 1].total == scores[i].total) ++ties;
+    }
+  }
+  CHECK(compared == 40 * 30);
+  CHECK(eligible_seen > 100);  // the mix reaches the ranking, not only the constraints
+  CHECK(ties > 0);             // and the tie-breaks
 }
 
 }  // namespace

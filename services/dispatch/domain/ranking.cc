@@ -206,18 +206,6 @@ bool BrandAllowed(const v1::Engineer& engineer, const v1::DispatchOrder& order,
   return false;
 }
 
-v1::RankingFactor Factor(v1::RankingFactorKind kind, double raw, absl::string_view unit,
-                         double normalized, double weight) {
-  v1::RankingFactor f;
-  f.set_kind(kind);
-  f.set_raw_value(raw);
-  f.set_unit(std::string(unit));
-  f.set_normalized(std::clamp(normalized, 0.0, 1.0));
-  f.set_weight(weight);
-  f.set_contribution(f.normalized() * weight);
-  return f;
-}
-
 const v1::RankingFactor* FindFactor(const v1::Candidate& c, v1::RankingFactorKind kind) {
   for (const v1::RankingFactor& f : c.factors()) {
     if (f.kind() == kind) return &f;
@@ -387,31 +375,55 @@ bool Covers(const v1::CoverageArea& coverage, const v1::ServiceArea& area) {
   return coverage.polygon_size() >= 3 && InPolygon(coverage.polygon(), area.location());
 }
 
-std::vector<std::pair<absl::Time, absl::Time>> ShiftsBetween(const v1::ShiftCalendar& shifts,
-                                                             absl::Time from, absl::Time to) {
-  std::vector<std::pair<absl::Time, absl::Time>> out;
-  if (!(from < to) || from == absl::InfinitePast() || from == absl::InfiniteFuture()) return out;
+namespace {
+
+// absl::LoadTimeZone takes a global lock and a map lookup per call; a
+// decision asks for the same few zones dozens of times. Per-thread cache of
+// the last zone loaded (zones are immutable once loaded).
+bool CachedTimeZone(const std::string& name, absl::TimeZone* tz) {
+  thread_local std::string last_name;
+  thread_local absl::TimeZone last_tz;
+  thread_local bool last_ok = false;
+  if (last_ok && name == last_name) {
+    *tz = last_tz;
+    return true;
+  }
+  if (!absl::LoadTimeZone(name, tz)) return false;
+  last_name = name;
+  last_tz = *tz;
+  last_ok = true;
+  return true;
+}
+
+// Calls visit(start, end) for each shift piece overlapping [from, to),
+// clipped to it, unsorted and unmerged, until visit returns false. Returns
+// false if the calendar is unusable (no pieces). The empty calendar is one
+// piece [from, to).
+template <typename Visit>
+void ForEachShiftPiece(const v1::ShiftCalendar& shifts, absl::Time from, absl::Time to,
+                       const Visit& visit) {
+  if (!(from < to) || from == absl::InfinitePast() || from == absl::InfiniteFuture()) return;
   if (shifts.weekly_size() == 0 && shifts.exceptions_size() == 0) {
-    out.emplace_back(from, to);  // no calendar: always on shift
-    return out;
+    visit(from, to);  // no calendar: always on shift
+    return;
   }
   to = std::min(to, from + kMaxShiftSpan);
   absl::TimeZone tz;
-  if (shifts.time_zone().empty() || !absl::LoadTimeZone(shifts.time_zone(), &tz)) {
-    return out;  // unusable calendar (rejected by ValidateEngineer): never on shift
+  if (shifts.time_zone().empty() || !CachedTimeZone(shifts.time_zone(), &tz)) {
+    return;  // unusable calendar (rejected by ValidateEngineer): never on shift
   }
   // Local days that can hold a shift overlapping [from, to).
   const absl::CivilDay first = absl::ToCivilDay(from, tz) - 1;
   const absl::CivilDay last = absl::ToCivilDay(to, tz);
-  std::vector<std::pair<absl::Time, absl::Time>> raw;
+  bool more = true;
   auto add = [&](absl::CivilDay day, int start_minute, int end_minute) {
-    if (!ShiftMinutesValid(start_minute, end_minute)) return;
+    if (!more || !ShiftMinutesValid(start_minute, end_minute)) return;
     const absl::Time start = absl::FromCivil(absl::CivilSecond(day) + 60 * start_minute, tz);
     const absl::Time end = absl::FromCivil(absl::CivilSecond(day) + 60 * end_minute, tz);
     const absl::Time s = std::max(start, from), e = std::min(end, to);
-    if (s < e) raw.emplace_back(s, e);
+    if (s < e) more = visit(s, e);
   };
-  for (absl::CivilDay day = first; day <= last; ++day) {
+  for (absl::CivilDay day = first; more && day <= last; ++day) {
     bool excepted = false, off = false;
     for (const v1::ShiftException& e : shifts.exceptions()) {
       if (!IsDay(e.date(), day)) continue;
@@ -430,7 +442,19 @@ std::vector<std::pair<absl::Time, absl::Time>> ShiftsBetween(const v1::ShiftCale
       if (w.iso_weekday() == weekday) add(day, w.start_minute(), w.end_minute());
     }
   }
+}
+
+}  // namespace
+
+std::vector<std::pair<absl::Time, absl::Time>> ShiftsBetween(const v1::ShiftCalendar& shifts,
+                                                             absl::Time from, absl::Time to) {
+  std::vector<std::pair<absl::Time, absl::Time>> raw;
+  ForEachShiftPiece(shifts, from, to, [&](absl::Time s, absl::Time e) {
+    raw.emplace_back(s, e);
+    return true;
+  });
   std::sort(raw.begin(), raw.end());
+  std::vector<std::pair<absl::Time, absl::Time>> out;
   for (const auto& interval : raw) {
     if (!out.empty() && interval.first <= out.back().second) {  // touching or overlapping
       out.back().second = std::max(out.back().second, interval.second);
@@ -442,24 +466,34 @@ std::vector<std::pair<absl::Time, absl::Time>> ShiftsBetween(const v1::ShiftCale
 }
 
 bool OnShiftWithin(const v1::ShiftCalendar& shifts, absl::Time now, absl::Time until) {
-  return !ShiftsBetween(shifts, now, until).empty();
+  // Non-empty merged intervals <=> some non-empty piece: stop at the first.
+  bool any = false;
+  ForEachShiftPiece(shifts, now, until, [&](absl::Time, absl::Time) {
+    any = true;
+    return false;
+  });
+  return any;
 }
 
-std::vector<v1::HardConstraint> FailedConstraints(const v1::Engineer& engineer,
-                                                  const v1::DispatchOrder& order,
-                                                  const Situation& situation) {
+namespace {
+
+// Visits each hard constraint the engineer fails, in HardConstraint order,
+// until fail(h) returns false (FailedConstraints collects all; Eligible stops
+// at the first).
+template <typename Fail>
+void VisitFailedConstraints(const v1::Engineer& engineer, const v1::DispatchOrder& order,
+                            const Situation& situation, const Fail& fail) {
   const v1::DispatchPolicy& policy = PolicyOf(situation);
   const absl::Time now = situation.now;
-  std::vector<v1::HardConstraint> failed;
 
   const v1::CertificationLevel level = LevelFor(engineer, order.appliance_category());
   if (level == v1::CERTIFICATION_LEVEL_UNSPECIFIED) {
     // Level and brand are about the category's skill: not judged without one.
-    failed.push_back(v1::HARD_CONSTRAINT_SKILL_CATEGORY);
+    if (!fail(v1::HARD_CONSTRAINT_SKILL_CATEGORY)) return;
   } else {
-    if (level < RequiredLevel(order)) failed.push_back(v1::HARD_CONSTRAINT_CERTIFICATION_LEVEL);
-    if (!BrandAllowed(engineer, order, situation.partner)) {
-      failed.push_back(v1::HARD_CONSTRAINT_BRAND);
+    if (level < RequiredLevel(order) && !fail(v1::HARD_CONSTRAINT_CERTIFICATION_LEVEL)) return;
+    if (!BrandAllowed(engineer, order, situation.partner) && !fail(v1::HARD_CONSTRAINT_BRAND)) {
+      return;
     }
   }
 
@@ -467,44 +501,126 @@ std::vector<v1::HardConstraint> FailedConstraints(const v1::Engineer& engineer,
   // order already past it, or without one, needs the engineer on shift now).
   const absl::Time deadline = ArrivalDeadline(order, now);
   const absl::Time shift_until = std::max(deadline, now + absl::Nanoseconds(1));
-  if (!OnShiftWithin(engineer.shifts(), now, shift_until)) {
-    failed.push_back(v1::HARD_CONSTRAINT_SHIFT);
+  if (!OnShiftWithin(engineer.shifts(), now, shift_until) && !fail(v1::HARD_CONSTRAINT_SHIFT)) {
+    return;
   }
 
   const bool coverage_waived = situation.neighbour_region && situation.past_dispatch_deadline;
-  if (!coverage_waived && !Covers(engineer.coverage(), order.service_area())) {
-    failed.push_back(v1::HARD_CONSTRAINT_COVERAGE);
+  if (!coverage_waived && !Covers(engineer.coverage(), order.service_area()) &&
+      !fail(v1::HARD_CONSTRAINT_COVERAGE)) {
+    return;
   }
 
   const auto [max_active, max_queued] = CapacityOf(engineer, policy);
   const Load& load = situation.load;
-  if (load.active + load.queued + load.pending_offers >= max_active + max_queued) {
-    failed.push_back(v1::HARD_CONSTRAINT_CAPACITY);
+  if (load.active + load.queued + load.pending_offers >= max_active + max_queued &&
+      !fail(v1::HARD_CONSTRAINT_CAPACITY)) {
+    return;
   }
 
-  if (Contains(order.excluded_engineer_ids(), engineer.engineer_id())) {
-    failed.push_back(v1::HARD_CONSTRAINT_PREVIOUSLY_DECLINED);
+  if (Contains(order.excluded_engineer_ids(), engineer.engineer_id()) &&
+      !fail(v1::HARD_CONSTRAINT_PREVIOUSLY_DECLINED)) {
+    return;
   }
-  if (!PartnerAllows(situation.partner, engineer, order)) {
-    failed.push_back(v1::HARD_CONSTRAINT_PARTNER_NOT_ALLOWED);
+  if (!PartnerAllows(situation.partner, engineer, order) &&
+      !fail(v1::HARD_CONSTRAINT_PARTNER_NOT_ALLOWED)) {
+    return;
   }
-  if (engineer.status() == v1::ENGINEER_STATUS_SUSPENDED ||
-      engineer.status() == v1::ENGINEER_STATUS_OFF_DUTY) {
-    failed.push_back(v1::HARD_CONSTRAINT_STATUS);
+  if ((engineer.status() == v1::ENGINEER_STATUS_SUSPENDED ||
+       engineer.status() == v1::ENGINEER_STATUS_OFF_DUTY) &&
+      !fail(v1::HARD_CONSTRAINT_STATUS)) {
+    return;
   }
   if (order.is_rework() && !order.rework_of_engineer_id().empty() &&
-      order.rework_of_engineer_id() == engineer.engineer_id()) {
-    failed.push_back(v1::HARD_CONSTRAINT_REWORK_SAME_ENGINEER);
+      order.rework_of_engineer_id() == engineer.engineer_id() &&
+      !fail(v1::HARD_CONSTRAINT_REWORK_SAME_ENGINEER)) {
+    return;
   }
-  if (engineer.backup() && !situation.past_dispatch_deadline) {
-    failed.push_back(v1::HARD_CONSTRAINT_BACKUP_POOL);
+  if (engineer.backup() && !situation.past_dispatch_deadline &&
+      !fail(v1::HARD_CONSTRAINT_BACKUP_POOL)) {
+    return;
   }
   const bool stale =
       !engineer.has_location() || !engineer.has_location_reported_at() ||
       now - rpc::FromProto(engineer.location_reported_at()) >
           rpc::FromProto(policy.location_stale_after());
-  if (stale) failed.push_back(v1::HARD_CONSTRAINT_LOCATION_STALE);
+  if (stale) fail(v1::HARD_CONSTRAINT_LOCATION_STALE);
+}
+
+// Every number of a candidate's explanation, computed once: Evaluate puts
+// them into protos, ScoreOf keeps them for ranking.
+struct Numbers {
+  Arrival arrival;
+  absl::Duration slack;
+  bool eligible = false;
+  // Factors in RankingFactorKind order, for eligible candidates only.
+  double raw[5] = {0, 0, 0, 0, 0};
+  double normalized[5] = {0, 0, 0, 0, 0};  // clamped to [0, 1]
+  double weight[5] = {0, 0, 0, 0, 0};
+  double contribution[5] = {0, 0, 0, 0, 0};
+  double total = 0;
+};
+
+constexpr v1::RankingFactorKind kFactorKinds[5] = {
+    v1::RANKING_FACTOR_KIND_ARRIVAL_SLACK, v1::RANKING_FACTOR_KIND_RATING,
+    v1::RANKING_FACTOR_KIND_FIRST_TIME_FIX, v1::RANKING_FACTOR_KIND_WORKLOAD_BALANCE,
+    v1::RANKING_FACTOR_KIND_PARTNER_PREFERENCE};
+constexpr const char* kFactorUnits[5] = {"minutes", "rating", "ratio", "jobs today",
+                                         "preference"};
+
+Numbers Compute(const v1::Engineer& engineer, const v1::DispatchOrder& order,
+                const Situation& situation, bool eligible) {
+  const v1::DispatchPolicy& policy = PolicyOf(situation);
+  Numbers n;
+  n.arrival = PredictArrival(engineer, order, situation);
+  n.slack = ArrivalDeadline(order, situation.now) - n.arrival.at;
+  n.eligible = eligible;
+  if (!eligible) return n;
+  const v1::RankingWeights& w = policy.weights();
+  const double slack_min = absl::ToDoubleMinutes(n.slack);
+  const double rating = engineer.rating_count() > 0 ? std::clamp(engineer.rating(), 1.0, 5.0) : 4.0;
+  const double ftf = std::clamp(engineer.first_time_fix_rate(), 0.0, 1.0);
+  const double jobs = situation.load.jobs_today;
+  const double preference = situation.partner != nullptr && situation.partner->preference() != 0
+                                ? std::clamp(situation.partner->preference(), 0.0, 1.0)
+                                : 0.5;
+  const double raw[5] = {slack_min, rating, ftf, jobs, preference};
+  const double normalized[5] = {(slack_min + 60.0) / 180.0, (rating - 1.0) / 4.0, ftf,
+                                1.0 / (1.0 + std::max(0.0, jobs - situation.peer_jobs_today)),
+                                preference};
+  const double weight[5] = {w.arrival_slack(), w.rating(), w.first_time_fix(),
+                            w.workload_balance(), w.partner_preference()};
+  for (int i = 0; i < 5; ++i) {
+    n.raw[i] = raw[i];
+    n.normalized[i] = std::clamp(normalized[i], 0.0, 1.0);
+    n.weight[i] = weight[i];
+    n.contribution[i] = n.normalized[i] * weight[i];
+  }
+  for (int i = 0; i < 5; ++i) n.total += n.contribution[i];
+  return n;
+}
+
+}  // namespace
+
+std::vector<v1::HardConstraint> FailedConstraints(const v1::Engineer& engineer,
+                                                  const v1::DispatchOrder& order,
+                                                  const Situation& situation) {
+  std::vector<v1::HardConstraint> failed;
+  VisitFailedConstraints(engineer, order, situation, [&](v1::HardConstraint h) {
+    failed.push_back(h);
+    return true;
+  });
   return failed;
+}
+
+bool Eligible(const v1::Engineer& engineer, const v1::DispatchOrder& order,
+              const Situation& situation) {
+  bool eligible = true;
+  VisitFailedConstraints(engineer, order, situation, [&](v1::HardConstraint) {
+    eligible = false;
+    return false;
+  });
+  return eligible;
 }
 
 Arrival PredictArrival(const v1::Engineer& engineer, const v1::DispatchOrder& order,
@@ -526,7 +642,6 @@ Arrival PredictArrival(const v1::Engineer& engineer, const v1::DispatchOrder& or
 
 v1::Candidate Evaluate(const v1::Engineer& engineer, const v1::DispatchOrder& order,
                        const Situation& situation) {
-  const v1::DispatchPolicy& policy = PolicyOf(situation);
   v1::Candidate c;
   c.set_engineer_id(engineer.engineer_id());
   c.set_partner_id(engineer.partner_id());
@@ -534,43 +649,57 @@ v1::Candidate Evaluate(const v1::Engineer& engineer, const v1::DispatchOrder& or
   c.set_from_backup_pool(engineer.backup());
   c.set_neighbour_region(situation.neighbour_region);
 
-  const Arrival arrival = PredictArrival(engineer, order, situation);
-  const absl::Duration slack = ArrivalDeadline(order, situation.now) - arrival.at;
-  c.set_distance_km(arrival.distance_km);
-  if (arrival.at != absl::InfiniteFuture()) {
-    *c.mutable_predicted_arrival() = rpc::ToProto(arrival.at);
-    *c.mutable_slack() = rpc::ToProto(slack);
+  const std::vector<v1::HardConstraint> failed = FailedConstraints(engineer, order, situation);
+  const Numbers n = Compute(engineer, order, situation, failed.empty());
+  c.set_distance_km(n.arrival.distance_km);
+  if (n.arrival.at != absl::InfiniteFuture()) {
+    *c.mutable_predicted_arrival() = rpc::ToProto(n.arrival.at);
+    *c.mutable_slack() = rpc::ToProto(n.slack);
   }
-
-  for (v1::HardConstraint h : FailedConstraints(engineer, order, situation)) {
-    c.add_failed_constraints(h);
-  }
-  c.set_eligible(c.failed_constraints().empty());
+  for (v1::HardConstraint h : failed) c.add_failed_constraints(h);
+  c.set_eligible(n.eligible);
   if (!c.eligible()) return c;
-
-  const v1::RankingWeights& w = policy.weights();
-  const double slack_min = absl::ToDoubleMinutes(slack);
-  const double rating = engineer.rating_count() > 0 ? std::clamp(engineer.rating(), 1.0, 5.0) : 4.0;
-  const double ftf = std::clamp(engineer.first_time_fix_rate(), 0.0, 1.0);
-  const double jobs = situation.load.jobs_today;
-  const double preference = situation.partner != nullptr && situation.partner->preference() != 0
-                                ? std::clamp(situation.partner->preference(), 0.0, 1.0)
-                                : 0.5;
-  *c.add_factors() = Factor(v1::RANKING_FACTOR_KIND_ARRIVAL_SLACK, slack_min, "minutes",
-                            (slack_min + 60.0) / 180.0, w.arrival_slack());
-  *c.add_factors() =
-      Factor(v1::RANKING_FACTOR_KIND_RATING, rating, "rating", (rating - 1.0) / 4.0, w.rating());
-  *c.add_factors() =
-      Factor(v1::RANKING_FACTOR_KIND_FIRST_TIME_FIX, ftf, "ratio", ftf, w.first_time_fix());
-  *c.add_factors() = Factor(v1::RANKING_FACTOR_KIND_WORKLOAD_BALANCE, jobs, "jobs today",
-                            1.0 / (1.0 + std::max(0.0, jobs - situation.peer_jobs_today)),
-                            w.workload_balance());
-  *c.add_factors() = Factor(v1::RANKING_FACTOR_KIND_PARTNER_PREFERENCE, preference, "preference",
-                            preference, w.partner_preference());
-  double total = 0;
-  for (const v1::RankingFactor& f : c.factors()) total += f.contribution();
-  c.set_total_score(total);
+  for (int i = 0; i < 5; ++i) {
+    v1::RankingFactor* f = c.add_factors();
+    f->set_kind(kFactorKinds[i]);
+    f->set_raw_value(n.raw[i]);
+    f->set_unit(kFactorUnits[i]);
+    f->set_normalized(n.normalized[i]);
+    f->set_weight(n.weight[i]);
+    f->set_contribution(n.contribution[i]);
+  }
+  c.set_total_score(n.total);
   return c;
+}
+
+Score ScoreOf(const v1::Engineer& engineer, const v1::DispatchOrder& order,
+              const Situation& situation) {
+  Score s;
+  s.engineer_id = &engineer.engineer_id();
+  s.eligible = Eligible(engineer, order, situation);
+  if (!s.eligible) return s;  // ranked by id only
+  const Numbers n = Compute(engineer, order, situation, true);
+  // The Candidate carries slack in whole nanoseconds, and none when the
+  // arrival is unknown; Rank compares what the Candidate carries.
+  if (n.arrival.at != absl::InfiniteFuture()) s.slack = rpc::FromProto(rpc::ToProto(n.slack));
+  s.total = n.total;
+  s.rating = n.raw[1];
+  s.first_time_fix = n.raw[2];
+  s.jobs_today = n.raw[3];
+  s.preference = n.raw[4];
+  return s;
+}
+
+bool RankedBefore(const Score& a, const Score& b) {
+  if (a.eligible != b.eligible) return a.eligible;
+  if (!a.eligible) return *a.engineer_id < *b.engineer_id;  // ineligible: by id
+  if (a.total != b.total) return a.total > b.total;
+  if (a.slack != b.slack) return a.slack > b.slack;
+  if (a.rating != b.rating) return a.rating > b.rating;
+  if (a.first_time_fix != b.first_time_fix) return a.first_time_fix > b.first_time_fix;
+  if (a.jobs_today != b.jobs_today) return a.jobs_today < b.jobs_today;
+  if (a.preference != b.preference) return a.preference > b.preference;
+  return *a.engineer_id < *b.engineer_id;
 }
 
 void Rank(std::vector<v1::Candidate>& candidates) {

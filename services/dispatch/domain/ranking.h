@@ -115,6 +115,32 @@ Arrival PredictArrival(const v1::Engineer& engineer, const v1::DispatchOrder& or
 v1::Candidate Evaluate(const v1::Engineer& engineer, const v1::DispatchOrder& order,
                        const Situation& situation);
 
+// What Rank orders one candidate by, computed without building its
+// explanation proto: a decision scores every candidate near the order and
+// explains (Evaluate) only the ones it returns or offers. The numbers are
+// exactly those Evaluate puts into the Candidate (same arithmetic, same
+// order of summation), so RankedBefore orders Scores as Rank orders the
+// Candidates they explain.
+struct Score {
+  const std::string* engineer_id = nullptr;  // points into the engineer record
+  bool eligible = false;
+  double total = 0;     // total_score (eligible only)
+  absl::Duration slack;  // as the Candidate carries it (whole ns; 0 if arrival unknown)
+  double rating = 0;     // raw factor values (eligible only)
+  double first_time_fix = 0;
+  double jobs_today = 0;
+  double preference = 0;
+};
+Score ScoreOf(const v1::Engineer& engineer, const v1::DispatchOrder& order,
+              const Situation& situation);
+// True if every hard constraint passes (FailedConstraints(...).empty(), but
+// stops at the first failure and allocates nothing).
+bool Eligible(const v1::Engineer& engineer, const v1::DispatchOrder& order,
+              const Situation& situation);
+// Rank's order: eligible first; total desc; slack desc; rating, first-time
+// fix desc; jobs today asc; preference desc; engineer id asc. Ineligible by id.
+bool RankedBefore(const Score& a, const Score& b);
+
 // Sorts candidates best first and numbers the eligible ones 1..n: eligible
 // before ineligible; then total score desc; ties by slack desc, rating desc,
 // first-time-fix desc, workload (raw jobs) asc, partner preference desc, and
