@@ -25,8 +25,13 @@
 
 namespace aftersales::reliability {
 
-// A channel that finds a restarted server within ~0.5 s (gRPC's default
-// reconnect backoff grows to two minutes).
+// A channel that tries to reconnect to a restarted server at least every
+// ~0.5 s (gRPC's default reconnect backoff grows to two minutes). A retry
+// attempt only completes while some thread polls gRPC, though: fail-fast calls
+// on a channel in TRANSIENT_FAILURE return at once without polling, so a
+// client that only makes those can stay disconnected for up to gRPC's 5 s
+// backup poll. Clients that must get through soon after a restart make their
+// calls wait_for_ready (as OrderLoad can) with a deadline.
 inline std::shared_ptr<grpc::Channel> FastChannel(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -84,14 +89,19 @@ inline double MetricSum(const std::string& text, const std::string& name,
 // failed create is retried with the SAME request id (and body) until it is
 // acknowledged. Each order has its own customer and serial, so intake never
 // links two of them as duplicates, and the serial names the request.
+// With `wait_for_ready` each call waits (up to its 3 s deadline) for the
+// channel to reconnect instead of failing at once while intake is down; it
+// is what makes the load reach a restarted intake within a backoff step
+// (see FastChannel).
 class OrderLoad {
  public:
   OrderLoad(std::string address, std::string token, std::string prefix, int threads,
-            absl::Duration pause = absl::ZeroDuration())
+            absl::Duration pause = absl::ZeroDuration(), bool wait_for_ready = false)
       : address_(std::move(address)),
         token_(std::move(token)),
         prefix_(std::move(prefix)),
-        pause_(pause) {
+        pause_(pause),
+        wait_for_ready_(wait_for_ready) {
     for (int t = 0; t < threads; ++t) {
       threads_.emplace_back([this, t] { Run(t); });
     }
@@ -132,8 +142,9 @@ class OrderLoad {
           give_up = absl::Now() + absl::Seconds(60);
         }
         v1::CreateOrderResponse response;
-        grpc::Status s = stub->CreateOrder(
-            testing::Context(token_, absl::Seconds(3)).get(), request, &response);
+        auto context = testing::Context(token_, absl::Seconds(3));
+        if (wait_for_ready_) context->set_wait_for_ready(true);
+        grpc::Status s = stub->CreateOrder(context.get(), request, &response);
         if (s.ok()) {
           std::lock_guard<std::mutex> lock(mu_);
           acked_[id] = response.order().order_id();
@@ -152,6 +163,7 @@ class OrderLoad {
 
   const std::string address_, token_, prefix_;
   const absl::Duration pause_;
+  const bool wait_for_ready_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> failed_{0}, given_up_{0};
   std::mutex mu_;
