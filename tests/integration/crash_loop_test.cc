@@ -3,6 +3,8 @@
 // Afterwards every order the clients saw acknowledged is in intake exactly
 // once (a retry with the same request id never makes a second order) and
 // dispatch, which follows intake's event stream, knows every one of them.
+// Every 5 kills the load must have made progress, and after the window's last
+// restart it must get an order acknowledged again within a few seconds.
 #include <algorithm>
 #include <iostream>
 #include <random>
@@ -42,7 +44,13 @@ TEST_CASE("SIGKILL intake and dispatch 20 times under load: acknowledged orders 
   dopt.peers["intake"] = intake.address();
   ServiceProcess dispatch(dopt);
 
-  OrderLoad load(intake.address(), tokens.token["partner-a"], "crash", /*threads=*/4);
+  // The clients' calls wait_for_ready: while intake is down a call waits for
+  // the channel to reconnect (up to its 3 s deadline). Fail-fast calls return
+  // at once without polling gRPC, so nothing drove the reconnection but gRPC's
+  // 5 s backup poll and the load stayed disconnected for seconds after intake
+  // was SERVING again: whole windows of kills acknowledged nothing.
+  OrderLoad load(intake.address(), tokens.token["partner-a"], "crash", /*threads=*/4,
+                 /*pause=*/absl::ZeroDuration(), /*wait_for_ready=*/true);
   std::uniform_int_distribution<int> pause_ms(150, 900);
   std::bernoulli_distribution pick_intake(0.6);
   int intake_kills = 0, dispatch_kills = 0;
@@ -54,12 +62,27 @@ TEST_CASE("SIGKILL intake and dispatch 20 times under load: acknowledged orders 
     victim.Kill();
     // Down for a moment (clients keep retrying), then back on the same data.
     absl::SleepFor(absl::Milliseconds(pause_ms(rng) / 3));
-    victim.Restart();
-    const size_t acked = load.acknowledged_count();
-    // The load must make progress between kills, or the test proves nothing.
+    victim.Restart();  // returns once it is SERVING
     if (round % 5 == 4) {
-      CHECK(acked > acked_before);
-      acked_before = acked;
+      // The load must make progress between kills, or the test proves
+      // nothing: orders were acknowledged during the window's kills, and
+      // with intake SERVING after the last restart the clients get one
+      // through again within a reconnect backoff step (<= 0.6 s) and a call.
+      // 2 s leaves room for a busy machine; fail-fast clients took 3-5 s.
+      const absl::Time serving_at = absl::Now();
+      const size_t at_serving = load.acknowledged_count();
+      const size_t during = at_serving - acked_before;
+      const bool served_again = testing::Eventually(
+          [&] { return load.acknowledged_count() > at_serving; }, absl::Seconds(2));
+      const absl::Duration first_ack = absl::Now() - serving_at;
+      std::cout << "window " << round / 5 << ": " << during
+                << " acknowledged during its kills; next one "
+                << absl::FormatDuration(absl::Trunc(first_ack, absl::Milliseconds(1)))
+                << " after the last restart" << std::endl;
+      INFO("window " << round / 5 << " (rounds " << round - 4 << "-" << round << ")");
+      CHECK(during > 0);
+      CHECK(served_again);
+      acked_before = load.acknowledged_count();
     }
   }
   absl::SleepFor(absl::Milliseconds(500));
