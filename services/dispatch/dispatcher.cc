@@ -200,9 +200,9 @@ absl::Status Dispatcher::Reload() {
   pending_offers_.clear();
   feed_cursor_.clear();
   grid_ = geo::GridIndex(kGridCellDeg);
+  category_grids_.clear();
   absl::Status s = engineers_.Scan("", "", [&](absl::string_view, const v1::Engineer& e) {
-    CacheEngineer(e);
-    if (auto p = GridPoint(e)) grid_.Upsert(e.engineer_id(), *p);
+    IndexEngineer(CacheEngineer(e), GridPoint(e));
     return true;
   });
   if (!s.ok()) return s;
@@ -336,6 +336,28 @@ v1::Engineer& Dispatcher::CacheEngineer(const v1::Engineer& e) {
   return it->second;
 }
 
+void Dispatcher::IndexEngineer(const v1::Engineer& e, std::optional<geo::Point> point) {
+  if (point) grid_.Upsert(e.engineer_id(), *point);
+  const std::optional<geo::Point> at = grid_.Find(e.engineer_id());
+  auto has_skill = [&](absl::string_view category) {
+    for (const v1::Skill& s : e.skills()) {
+      if (s.appliance_category() == category) return true;
+    }
+    return false;
+  };
+  for (auto& [category, grid] : category_grids_) {
+    if (!at || !has_skill(category)) grid.Remove(e.engineer_id());
+  }
+  if (!at) return;
+  for (const v1::Skill& s : e.skills()) {
+    auto it = category_grids_.find(s.appliance_category());
+    if (it == category_grids_.end()) {
+      it = category_grids_.emplace(s.appliance_category(), geo::GridIndex(kGridCellDeg)).first;
+    }
+    it->second.Upsert(e.engineer_id(), *at);
+  }
+}
+
 domain::Situation Dispatcher::SituationFor(const v1::Engineer& e, const v1::DispatchOrder& order,
                                            absl::Time now,
                                            const v1::DispatchPolicy* policy) const {
@@ -392,8 +414,15 @@ std::vector<Dispatcher::Ranked> Dispatcher::RankCandidates(const v1::DispatchOrd
                      (pending == pending_offers_.end() ? 0 : pending->second);
     return load < (cap > 0 ? cap : capacity_default);
   };
-  const auto hits = grid_.Nearest(at, k, std::numeric_limits<double>::infinity(),
-                                  include_ineligible ? nullptr : filter);
+  // With the filter, only engineers with a skill for the category can pass:
+  // walk that category's index (an unknown category has no candidates).
+  std::vector<geo::Hit> hits;
+  if (include_ineligible) {
+    hits = grid_.Nearest(at, k);
+  } else if (auto grid = category_grids_.find(order.appliance_category());
+             grid != category_grids_.end()) {
+    hits = grid->second.Nearest(at, k, std::numeric_limits<double>::infinity(), filter);
+  }
   std::vector<Ranked> out;
   out.reserve(hits.size());
   double peer_jobs = 0;
@@ -731,8 +760,7 @@ absl::StatusOr<v1::Engineer> Dispatcher::RegisterEngineer(const v1::Engineer& re
   store::Batch batch;
   Pending p{&batch, {}};
   PutEngineer(p, e);
-  CacheEngineer(e);
-  if (auto point = GridPoint(e)) grid_.Upsert(e.engineer_id(), *point);
+  IndexEngineer(CacheEngineer(e), GridPoint(e));
   ServeQueue(p, 50);  // new capacity
   if (absl::Status s = Commit(p); !s.ok()) return s;
   return e;
@@ -789,7 +817,7 @@ absl::StatusOr<v1::Engineer> Dispatcher::UpdateEngineer(const v1::UpdateEngineer
   Pending p{&batch, {}};
   PutEngineer(p, updated);
   e = updated;
-  if (auto point = GridPoint(e)) grid_.Upsert(e.engineer_id(), *point);
+  IndexEngineer(e, GridPoint(e));
   ServeQueue(p, 50);
   if (absl::Status s = Commit(p); !s.ok()) return s;
   return updated;
@@ -835,7 +863,7 @@ absl::StatusOr<bool> Dispatcher::ReportLocation(const v1::ReportLocationRequest&
   *e.mutable_location_reported_at() = r.reported_at();
   e.set_version(e.version() + 1);
   *e.mutable_updated_at() = rpc::ToProto(host_.clock().Now());
-  grid_.Upsert(e.engineer_id(), PointOf(e.location()));
+  IndexEngineer(e, PointOf(e.location()));
   store::Batch batch;
   Pending p{&batch, {}};
   PutEngineer(p, e);

@@ -132,6 +132,9 @@ class Dispatcher {
   domain::Situation SituationFor(const v1::Engineer& e, const v1::DispatchOrder& order) const;
   const v1::Engineer* FindEngineer(absl::string_view id) const;
   v1::Engineer& CacheEngineer(const v1::Engineer& e);
+  // Puts the engineer at `point` (if any) in grid_, then into the category
+  // indexes of its skills at its grid_ position, and out of the others.
+  void IndexEngineer(const v1::Engineer& e, std::optional<geo::Point> point);
   void DecideOffer(Pending& p, v1::Offer& offer, v1::OfferState state,
                    v1::DispatchOrder& order);
   void Assign(Pending& p, v1::Offer& offer, v1::DispatchOrder& order);
@@ -169,6 +172,10 @@ class Dispatcher {
   absl::flat_hash_map<absl::string_view, v1::Engineer*> engineer_index_;
   absl::node_hash_map<std::string, v1::Partner> partners_cache_;
   geo::GridIndex grid_{0.01};  // reset with the same cell size by Reload()
+  // The same points as grid_, one index per appliance category holding the
+  // engineers with a skill for it: a decision's filter rejects every other
+  // engineer, so its nearest-K walk visits only these (same hits).
+  absl::flat_hash_map<std::string, geo::GridIndex> category_grids_;
   absl::flat_hash_map<std::string, int> pending_offers_;  // engineer -> pending offers
   absl::flat_hash_map<std::string, int> jobs_today_;      // engineer -> accepted today
   std::map<std::string, uint64_t> feed_cursor_;  // partner -> last cursor
