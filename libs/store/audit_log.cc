@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -22,9 +23,20 @@ constexpr size_t kMaxGroup = 256;
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
+// SHA-256 fetched from the default provider once: EVP_sha256() makes OpenSSL
+// 3 look the implementation up again on every DigestInit (two per commit).
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) std::abort();  // no SHA-256 in the default provider
+    return m;
+  }();
+  return md;
+}
+
 class Sha256Hasher {
  public:
-  Sha256Hasher() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  Sha256Hasher() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, Sha256Md(), nullptr); }
   ~Sha256Hasher() { EVP_MD_CTX_free(ctx_); }
   Sha256Hasher(const Sha256Hasher&) = delete;
   Sha256Hasher& operator=(const Sha256Hasher&) = delete;
@@ -179,7 +191,35 @@ struct AuditLog::Writer {
   absl::Status status;
   bool synced = false;     // the group's write was synced
   bool done = false;
+  // WriteAsync writers only: the batch they own, and what to call when the
+  // group is written (the Writer is then deleted by the leader).
+  std::unique_ptr<rocksdb::WriteBatch> owned;
+  std::function<void(absl::Status, bool synced)> done_fn;
 };
+
+AuditLog::~AuditLog() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (committer_.joinable()) committer_.join();
+}
+
+absl::Status AuditLog::Summarize(const rocksdb::WriteBatch& batch, absl::string_view principal,
+                                 Writer& w) const {
+  if (batch.GetDataSize() < kBatchHeader) {
+    return absl::InternalError("audit log: write batch without a header");
+  }
+  w.batch = &batch;
+  // The digest is computed here, in the caller's thread, in parallel with
+  // other writers; the leader only chains.
+  Summarizer summarizer(family_names_, events_cf_id_);
+  rocksdb::Status s = batch.Iterate(&summarizer);
+  if (!s.ok()) return FromRocks(s);
+  summarizer.Finish(&w.record);
+  if (!principal.empty()) w.record.mutable_actor()->set_principal_id(std::string(principal));
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
     rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
@@ -215,21 +255,9 @@ absl::Status AuditLog::Write(const rocksdb::WriteOptions& options,
                              const rocksdb::WriteBatch& batch,
                              absl::string_view principal, bool* synced) {
   if (synced != nullptr) *synced = false;
-  if (batch.GetDataSize() < kBatchHeader) {
-    return absl::InternalError("audit log: write batch without a header");
-  }
   Writer w;
-  w.batch = &batch;
   w.sync = options.sync;
-  // The digest is computed here, in the caller's thread, in parallel with
-  // other writers; the leader only chains.
-  {
-    Summarizer summarizer(family_names_, events_cf_id_);
-    rocksdb::Status s = batch.Iterate(&summarizer);
-    if (!s.ok()) return FromRocks(s);
-    summarizer.Finish(&w.record);
-  }
-  if (!principal.empty()) w.record.mutable_actor()->set_principal_id(std::string(principal));
+  if (absl::Status s = Summarize(batch, principal, w); !s.ok()) return s;
 
   mu_.Lock();
   queue_.push_back(&w);
@@ -237,12 +265,51 @@ absl::Status AuditLog::Write(const rocksdb::WriteOptions& options,
     return w.done || (!leader_active_ && queue_.front() == &w);
   };
   mu_.Await(absl::Condition(&my_turn));
-  if (w.done) {
-    mu_.Unlock();
-    if (synced != nullptr) *synced = w.status.ok() && w.synced;
-    return w.status;
+  if (!w.done) LeadGroup(options);  // unlocks mu_; sets w.done
+  else mu_.Unlock();
+  if (synced != nullptr) *synced = w.status.ok() && w.synced;
+  return w.status;
+}
+
+void AuditLog::WriteAsync(const rocksdb::WriteOptions& options,
+                          std::unique_ptr<rocksdb::WriteBatch> batch,
+                          absl::string_view principal,
+                          std::function<void(absl::Status, bool synced)> done) {
+  auto w = std::make_unique<Writer>();
+  w->sync = options.sync;
+  if (absl::Status s = Summarize(*batch, principal, *w); !s.ok()) {
+    done(s, false);
+    return;
   }
-  // Leader: take the queue (in arrival order) and write it as one group.
+  w->owned = std::move(batch);
+  w->done_fn = std::move(done);
+  absl::MutexLock lock(&mu_);
+  if (!committer_.joinable()) committer_ = std::thread([this, options] { CommitterLoop(options); });
+  queue_.push_back(w.release());
+}
+
+void AuditLog::CommitterLoop(rocksdb::WriteOptions options) {
+  // Leads every group whose first writer is asynchronous (a synchronous
+  // writer at the front leads its group itself, as in Write).
+  mu_.Lock();
+  for (;;) {
+    auto async_first = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !leader_active_ && !queue_.empty() && queue_.front()->done_fn != nullptr;
+    };
+    auto wake = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || async_first(); };
+    mu_.Await(absl::Condition(&wake));
+    if (async_first()) {
+      LeadGroup(options);  // unlocks mu_
+      mu_.Lock();
+      continue;
+    }
+    break;  // stopping, and no asynchronous writer is left waiting
+  }
+  mu_.Unlock();
+}
+
+void AuditLog::LeadGroup(const rocksdb::WriteOptions& options) {
+  // Take the queue (in arrival order) and write it as one group.
   leader_active_ = true;
   std::vector<Writer*> group;
   while (!queue_.empty() && group.size() < kMaxGroup) {
@@ -286,18 +353,25 @@ absl::Status AuditLog::Write(const rocksdb::WriteOptions& options,
   wo.sync = group_sync;
   absl::Status status = FromRocks(db_->Write(wo, &merged));
 
+  std::vector<Writer*> async;
   mu_.Lock();
   if (status.ok()) head_ = head;
   for (Writer* g : group) {
     g->status = status;
     g->synced = group_sync;
-    g->done = true;  // followers may return (and free their Writer) from here on
+    if (g->done_fn) {
+      async.push_back(g);
+    } else {
+      g->done = true;  // the writer may return (and free its Writer) from here on
+    }
   }
   leader_active_ = false;
   mu_.Unlock();
   if (status.ok() && on_append_) on_append_(group.size());
-  if (synced != nullptr) *synced = status.ok() && group_sync;
-  return status;
+  for (Writer* g : async) {
+    g->done_fn(status, status.ok() && group_sync);
+    delete g;
+  }
 }
 
 AuditHead AuditLog::Head() const {

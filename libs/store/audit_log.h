@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -80,6 +81,19 @@ class AuditLog {
                      const rocksdb::WriteBatch& batch, absl::string_view principal,
                      bool* synced = nullptr);
 
+  // Write without waiting: `batch` joins the queue like Write's and `done`
+  // is called once its group is written (synced if options.sync), with the
+  // status and whether it was synced, on the thread that led the group: the
+  // log's committer thread (started on first use), or a Write caller whose
+  // group it joined. `done` must not call Write (it may run on a leader).
+  // So a caller's thread is not parked per write (store::Store::CommitAsync).
+  void WriteAsync(const rocksdb::WriteOptions& options,
+                  std::unique_ptr<rocksdb::WriteBatch> batch, absl::string_view principal,
+                  std::function<void(absl::Status, bool synced)> done);
+
+  // Completes queued asynchronous writes, then stops the committer thread.
+  ~AuditLog();
+
   AuditHead Head() const;
 
   // Stored records with seq > after_seq, ascending, at most `max`, of the
@@ -104,6 +118,14 @@ class AuditLog {
       : db_(db), cf_(cf), family_names_(std::move(family_names)),
         events_cf_id_(events_cf_id) {}
 
+  // The audit record's digest of `batch` (the caller's thread); sets w.batch.
+  absl::Status Summarize(const rocksdb::WriteBatch& batch, absl::string_view principal,
+                         Writer& w) const;
+  // Writes the queue's first writers as one group and completes them. Called
+  // with mu_ held by the group's leader; returns with mu_ released.
+  void LeadGroup(const rocksdb::WriteOptions& options) ABSL_UNLOCK_FUNCTION(mu_);
+  void CommitterLoop(rocksdb::WriteOptions options);
+
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   const std::map<uint32_t, std::string> family_names_;
@@ -114,6 +136,8 @@ class AuditLog {
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
   AuditHead head_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread committer_;  // started by the first WriteAsync
 };
 
 // Verifies the chain in `cf` of any open RocksDB (a store, or a copy opened

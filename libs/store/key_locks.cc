@@ -16,7 +16,9 @@ KeyLocks::Guard::Guard(Guard&& other) noexcept
 
 KeyLocks::Guard::~Guard() {
   for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) {
-    owner_->stripes_[*it].Unlock();
+    Stripe& stripe = owner_->stripes_[*it];
+    absl::MutexLock lock(&stripe.mu);
+    stripe.held = false;
   }
 }
 
@@ -28,7 +30,13 @@ KeyLocks::Guard KeyLocks::Lock(const std::vector<std::string>& keys) {
   }
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (size_t s : stripes) stripes_[s].Lock();
+  for (size_t s : stripes) {
+    Stripe& stripe = stripes_[s];
+    stripe.mu.LockWhen(absl::Condition(
+        +[](bool* held) { return !*held; }, &stripe.held));
+    stripe.held = true;
+    stripe.mu.Unlock();
+  }
   return Guard(this, std::move(stripes));
 }
 

@@ -30,12 +30,20 @@ class KeyLocks {
   };
 
   // Locks every key's stripe (in a fixed order, so no deadlock) until the
-  // guard dies. Keys that share a stripe are simply locked once.
+  // guard dies. Keys that share a stripe are simply locked once. The guard
+  // may die on another thread than the one that locked (a batch committed
+  // with Store::CommitAsync releases its locks on the committer thread).
   Guard Lock(const std::vector<std::string>& keys);
 
  private:
+  // A binary semaphore, not a bare mutex: absl::Mutex must be unlocked by
+  // the thread that locked it.
+  struct Stripe {
+    absl::Mutex mu;
+    bool held ABSL_GUARDED_BY(mu) = false;
+  };
   static constexpr size_t kStripes = 1024;
-  std::array<absl::Mutex, kStripes> stripes_;
+  std::array<Stripe, kStripes> stripes_;
 };
 
 }  // namespace aftersales::store

@@ -96,6 +96,17 @@ class Store {
   // are visible to ReadEvents in seq order.
   absl::Status Commit(Batch& batch);
 
+  // Commit without parking the caller's thread: `batch` is written and synced
+  // exactly as by Commit (same group commits, same audit chain), and `done`
+  // is called afterwards with the status and the batch (assigned_seqs set);
+  // the batch, and the key locks it holds (HoldUntilDone), die right after
+  // `done` returns. `done` runs on the thread that led the write group (the
+  // audit log's committer thread, or a Commit caller), so it must be short
+  // and must not commit itself. A gRPC callback handler finishes its call
+  // from `done`: its worker thread serves other calls during the fsync.
+  using CommitCallback = std::function<void(absl::Status, Batch&)>;
+  void CommitAsync(Batch batch, CommitCallback done);
+
   // Deferred sync, for event consumers that apply many events per fsync
   // (docs/reliability.md, "Deferred sync of event consumers"). Contract:
   // - CommitDeferred writes `batch` atomically like Commit, in the same audit
