@@ -191,15 +191,61 @@ absl::Status MayReport(const auth::Principal& p, const v1::WorkOrder& o,
 IntakeServiceImpl::IntakeServiceImpl(IntakeCore* core) : core_(core) {}
 
 absl::StatusOr<auth::Principal> IntakeServiceImpl::Authorize(
-    const grpc::ServerContext& context, std::initializer_list<Role> roles) const {
+    const grpc::ServerContextBase& context, std::initializer_list<Role> roles) const {
   return rpc::AuthorizeCall(context, core_->host().tokens(), roles);
 }
 
-grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
-                                            const v1::CreateOrderRequest* request,
-                                            v1::CreateOrderResponse* response) {
+grpc::ServerUnaryReactor* IntakeServiceImpl::CreateOrder(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // The decoded request and the reply live until the call is finished.
+  struct Call {
+    v1::CreateOrderRequest request;
+    v1::CreateOrderResponse response;
+  };
+  auto call = std::make_shared<Call>();
+  grpc::ByteBuffer bytes(*request_bytes);  // shares the slices; Deserialize consumes it
+  if (!grpc::SerializationTraits<v1::CreateOrderRequest>::Deserialize(&bytes, &call->request)
+           .ok()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "request: does not decode as aftersales.v1.CreateOrderRequest"));
+    return reactor;
+  }
+  auto reply = [reactor, call, response_bytes](grpc::Status status) {
+    if (status.ok()) {
+      bool own_buffer = false;
+      status = grpc::SerializationTraits<v1::CreateOrderResponse>::Serialize(
+          call->response, response_bytes, &own_buffer);
+    }
+    reactor->Finish(status);
+  };
+  std::unique_ptr<NewOrderCommit> commit;
+  const grpc::Status prepared =
+      PrepareCreateOrder(*context, call->request, &call->response, &commit);
+  if (!prepared.ok() || commit == nullptr) {
+    reply(prepared);
+    return reactor;
+  }
+  // The reply goes out only once the batch is synced (nothing acknowledged is
+  // lost); the batch's key locks are held until then.
+  std::function<void()> on_committed = std::move(commit->on_committed);
+  core_->repo().store().CommitAsync(
+      std::move(commit->batch),
+      [reply, on_committed = std::move(on_committed)](absl::Status status, store::Batch&) {
+        if (status.ok()) on_committed();
+        reply(rpc::ToGrpc(status));
+      });
+  return reactor;
+}
+
+grpc::Status IntakeServiceImpl::PrepareCreateOrder(const grpc::ServerContextBase& context,
+                                                   const v1::CreateOrderRequest& request_ref,
+                                                   v1::CreateOrderResponse* response,
+                                                   std::unique_ptr<NewOrderCommit>* commit) {
+  const v1::CreateOrderRequest* request = &request_ref;
   auto principal = Authorize(
-      *context, {Role::kPartner, Role::kAgent, Role::kApp, Role::kService, Role::kAdmin});
+      context, {Role::kPartner, Role::kAgent, Role::kApp, Role::kService, Role::kAdmin});
   RPC_RETURN_IF_ERROR(principal.status());
   const absl::Time now = core_->host().clock().Now();
   RPC_RETURN_IF_ERROR(domain::ValidateCreateOrder(*request, now));
@@ -331,15 +377,25 @@ grpc::Status IntakeServiceImpl::CreateOrder(grpc::ServerContext* context,
                                      reworked_events, grant));
     }
   }
-  RPC_RETURN_IF_ERROR(repo.store().Commit(batch));
-  // Its only event, OrderCreated (moved into the batch, not copied: it holds
-  // the whole order), counts in no metric; Observe counts the new order itself.
-  core_->metrics().Observe(nullptr, order, {});
-  if (reworked_before) {
-    core_->metrics().Observe(&*reworked_before, reworked_after, reworked_events);
-  }
-  *response->mutable_order() = ViewFor(*principal, std::move(order));
-  response->set_created(true);
+  batch.HoldUntilDone(std::move(idem_guard));
+  if (reworked_guard) batch.HoldUntilDone(std::move(*reworked_guard));
+  auto pending = std::make_unique<NewOrderCommit>();
+  pending->batch = std::move(batch);
+  // Runs once the batch is durable. OrderCreated, the new order's only event
+  // (moved into the batch, not copied: it holds the whole order), counts in
+  // no metric; Observe counts the new order itself.
+  pending->on_committed = [this, response, viewer = *principal, order = std::move(order),
+                           reworked_before = std::move(reworked_before),
+                           reworked_after = std::move(reworked_after),
+                           reworked_events = std::move(reworked_events)]() mutable {
+    core_->metrics().Observe(nullptr, order, {});
+    if (reworked_before) {
+      core_->metrics().Observe(&*reworked_before, reworked_after, reworked_events);
+    }
+    *response->mutable_order() = ViewFor(viewer, std::move(order));
+    response->set_created(true);
+  };
+  *commit = std::move(pending);
   return grpc::Status::OK;
 }
 

@@ -1,6 +1,9 @@
 #ifndef AFTERSALES_SERVICES_INTAKE_INTAKE_SERVICE_H_
 #define AFTERSALES_SERVICES_INTAKE_INTAKE_SERVICE_H_
 
+#include <functional>
+#include <memory>
+
 #include "aftersales/v1/intake.grpc.pb.h"
 #include "auth/auth.h"
 #include "intake/intake_core.h"
@@ -27,13 +30,20 @@ absl::Status MayReport(const auth::Principal& principal, const v1::WorkOrder& or
 
 // The IntakeService RPCs. Each is thin: authorize, validate, then one domain
 // call and one synced batch (state + events) through IntakeCore.
-class IntakeServiceImpl final : public v1::IntakeService::Service {
+// CreateOrder, the hot path, is a callback (reactor) method: its batch is
+// committed with Store::CommitAsync and the call finished from the commit's
+// completion, so no gRPC thread is parked per call during the fsync; the
+// other methods are synchronous. It takes the raw bytes and decodes them
+// itself, because gRPC's callback API answers UNIMPLEMENTED for a request
+// that does not decode; it answers INVALID_ARGUMENT.
+class IntakeServiceImpl final
+    : public v1::IntakeService::WithRawCallbackMethod_CreateOrder<v1::IntakeService::Service> {
  public:
   explicit IntakeServiceImpl(IntakeCore* core);
 
-  grpc::Status CreateOrder(grpc::ServerContext* context,
-                           const v1::CreateOrderRequest* request,
-                           v1::CreateOrderResponse* response) override;
+  grpc::ServerUnaryReactor* CreateOrder(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::Status GetOrder(grpc::ServerContext* context, const v1::GetOrderRequest* request,
                         v1::WorkOrder* response) override;
   grpc::Status ListOrders(grpc::ServerContext* context,
@@ -83,6 +93,19 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
                             v1::ReloadPolicyResponse* response) override;
 
  private:
+  // A new order's batch (holding its key locks) and what to do once it is
+  // durable: the metrics and the reply.
+  struct NewOrderCommit {
+    store::Batch batch;
+    std::function<void()> on_committed;
+  };
+  // Everything of CreateOrder up to the commit. OK with `*commit` set: commit
+  // it; OK without: `response` is complete (a replay, a linked order); an
+  // error: nothing was written.
+  grpc::Status PrepareCreateOrder(const grpc::ServerContextBase& context,
+                                  const v1::CreateOrderRequest& request,
+                                  v1::CreateOrderResponse* response,
+                                  std::unique_ptr<NewOrderCommit>* commit);
   // One progress report by `principal`: APPLIED, DUPLICATE, or an error.
   absl::StatusOr<v1::ReportProgressResponse> Report(const auth::Principal& principal,
                                                     const v1::ProgressReport& report);
@@ -92,7 +115,7 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
                                                 const auth::Principal& principal,
                                                 const std::string& idempotency_key,
                                                 const std::string& fingerprint);
-  absl::StatusOr<auth::Principal> Authorize(const grpc::ServerContext& context,
+  absl::StatusOr<auth::Principal> Authorize(const grpc::ServerContextBase& context,
                                             std::initializer_list<auth::Role> roles) const;
 
   IntakeCore* core_;
