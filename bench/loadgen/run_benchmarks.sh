@@ -39,7 +39,9 @@ run() {  # run ARGS...: one loadgen run, output kept in $LOG
 }
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
-start_server echo "$BUILD/bench/echo_server" "$TMP/echo"
+# The echo serves CreateOrder through the same gRPC API as intake (a raw
+# callback method); ECHO_API=sync measures the synchronous API instead.
+start_server echo "$BUILD/bench/echo_server" "$TMP/echo" --echo_api="${ECHO_API:-callback}"
 start_server intake "$BUILD/services/intake/intake" "$TMP/intake" \
   --policy_file="$root/deploy/policies/intake.textproto"
 
