@@ -212,19 +212,20 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::CreateOrder(
                                  "request: does not decode as aftersales.v1.CreateOrderRequest"));
     return reactor;
   }
-  auto reply = [reactor, call, response_bytes](grpc::Status status) {
-    if (status.ok()) {
-      bool own_buffer = false;
-      status = grpc::SerializationTraits<v1::CreateOrderResponse>::Serialize(
-          call->response, response_bytes, &own_buffer);
-    }
-    reactor->Finish(status);
+  // The reply is encoded on this thread, before the commit: the commit's
+  // completion runs on the store's single committer thread, which then only
+  // counts the order and sends.
+  auto encode = [&call, response_bytes](const grpc::Status& status) {
+    if (!status.ok()) return status;
+    bool own_buffer = false;
+    return grpc::SerializationTraits<v1::CreateOrderResponse>::Serialize(
+        call->response, response_bytes, &own_buffer);
   };
   std::unique_ptr<NewOrderCommit> commit;
   const grpc::Status prepared =
-      PrepareCreateOrder(*context, call->request, &call->response, &commit);
+      encode(PrepareCreateOrder(*context, call->request, &call->response, &commit));
   if (!prepared.ok() || commit == nullptr) {
-    reply(prepared);
+    reactor->Finish(prepared);
     return reactor;
   }
   // The reply goes out only once the batch is synced (nothing acknowledged is
@@ -232,9 +233,10 @@ grpc::ServerUnaryReactor* IntakeServiceImpl::CreateOrder(
   std::function<void()> on_committed = std::move(commit->on_committed);
   core_->repo().store().CommitAsync(
       std::move(commit->batch),
-      [reply, on_committed = std::move(on_committed)](absl::Status status, store::Batch&) {
+      [reactor, call, on_committed = std::move(on_committed)](absl::Status status,
+                                                              store::Batch&) {
         if (status.ok()) on_committed();
-        reply(rpc::ToGrpc(status));
+        reactor->Finish(rpc::ToGrpc(status));
       });
   return reactor;
 }
@@ -381,19 +383,19 @@ grpc::Status IntakeServiceImpl::PrepareCreateOrder(const grpc::ServerContextBase
   if (reworked_guard) batch.HoldUntilDone(std::move(*reworked_guard));
   auto pending = std::make_unique<NewOrderCommit>();
   pending->batch = std::move(batch);
+  *response->mutable_order() = ViewFor(*principal, std::move(order));
+  response->set_created(true);
   // Runs once the batch is durable. OrderCreated, the new order's only event
   // (moved into the batch, not copied: it holds the whole order), counts in
-  // no metric; Observe counts the new order itself.
-  pending->on_committed = [this, response, viewer = *principal, order = std::move(order),
-                           reworked_before = std::move(reworked_before),
+  // no metric; Observe counts the new order itself, from the reply's view of
+  // it (which lacks only the contact, which Observe does not read).
+  pending->on_committed = [this, response, reworked_before = std::move(reworked_before),
                            reworked_after = std::move(reworked_after),
-                           reworked_events = std::move(reworked_events)]() mutable {
-    core_->metrics().Observe(nullptr, order, {});
+                           reworked_events = std::move(reworked_events)]() {
+    core_->metrics().Observe(nullptr, response->order(), {});
     if (reworked_before) {
       core_->metrics().Observe(&*reworked_before, reworked_after, reworked_events);
     }
-    *response->mutable_order() = ViewFor(viewer, std::move(order));
-    response->set_created(true);
   };
   *commit = std::move(pending);
   return grpc::Status::OK;
