@@ -203,6 +203,15 @@ AuditLog::~AuditLog() {
     stop_ = true;
   }
   if (committer_.joinable()) committer_.join();
+  // The committer stops once no asynchronous writer is first in the queue; one
+  // queued behind a synchronous writer's full group (kMaxGroup) would be left.
+  // Nobody writes while the log is destroyed, so write any such rest here.
+  mu_.Lock();
+  while (!queue_.empty() && !leader_active_) {
+    LeadGroup(rocksdb::WriteOptions());  // unlocks mu_
+    mu_.Lock();
+  }
+  mu_.Unlock();
 }
 
 absl::Status AuditLog::Summarize(const rocksdb::WriteBatch& batch, absl::string_view principal,
