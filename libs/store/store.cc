@@ -36,6 +36,25 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
   return cf;
 }
 
+// The seqs first .. first + n - 1.
+std::vector<uint64_t> SeqRange(uint64_t first, size_t n) {
+  std::vector<uint64_t> seqs;
+  seqs.reserve(n);
+  for (size_t i = 0; i < n; ++i) seqs.push_back(first + i);
+  return seqs;
+}
+
+// Numbers `events` from `first` on and adds each to `writes` under its seq in
+// the event log family `events_cf` (Commit and CommitAsync).
+void PutEvents(std::vector<v1::Event>& events, uint64_t first,
+               rocksdb::ColumnFamilyHandle* events_cf, rocksdb::WriteBatch& writes) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    events[i].set_seq(first + i);
+    writes.Put(events_cf, ToSlice(EncodeU64(first + i)),
+               ToSlice(events[i].SerializeAsString()));
+  }
+}
+
 }  // namespace
 
 absl::Status FromRocks(const rocksdb::Status& s) {
@@ -263,17 +282,12 @@ absl::Status Store::CommitImpl(Batch& batch, bool deferred) {
   }
   // Copy so a failed commit leaves the batch as the caller built it.
   rocksdb::WriteBatch writes(batch.writes_.Data());
-  for (size_t i = 0; i < n; ++i) {
-    batch.events_[i].set_seq(first + i);
-    writes.Put(events_cf_, ToSlice(EncodeU64(first + i)),
-               ToSlice(batch.events_[i].SerializeAsString()));
-  }
+  PutEvents(batch.events_, first, events_cf_, writes);
   absl::Status status = Write(&writes, batch.principal_, sync, &synced);
 
+  const std::vector<uint64_t> seqs = SeqRange(first, n);
   {
     absl::MutexLock lock(&seq_mu_);
-    std::vector<uint64_t> seqs;
-    for (size_t i = 0; i < n; ++i) seqs.push_back(first + i);
     if (status.ok() && deferred && sync_ && !synced) {
       // Written but maybe not durable: published by the next SyncDeferred.
       ++deferred_writes_;
@@ -283,9 +297,7 @@ absl::Status Store::CommitImpl(Batch& batch, bool deferred) {
       FinishSeqs(seqs);
     }
   }
-  if (status.ok()) {
-    for (size_t i = 0; i < n; ++i) batch.assigned_seqs_.push_back(first + i);
-  }
+  if (status.ok()) batch.assigned_seqs_ = seqs;
   return status;
 }
 
@@ -305,35 +317,26 @@ void Store::CommitAsync(Batch batch, CommitCallback done) {
     next_seq_ += n;
   }
   auto writes = std::make_unique<rocksdb::WriteBatch>(held->writes_.Data());
-  for (size_t i = 0; i < n; ++i) {
-    held->events_[i].set_seq(first + i);
-    writes->Put(events_cf_, ToSlice(EncodeU64(first + i)),
-                ToSlice(held->events_[i].SerializeAsString()));
-  }
-  auto finish = [this, held, first, n, done = std::move(done)](absl::Status status, bool) {
-    if (n > 0) {
+  PutEvents(held->events_, first, events_cf_, *writes);
+  auto finish = [this, held, seqs = SeqRange(first, n), done = std::move(done)](
+                    absl::Status status, bool) {
+    if (!seqs.empty()) {
       // Synced (or failed, leaving a hole): published at once, as by Commit.
-      std::vector<uint64_t> seqs;
-      for (size_t i = 0; i < n; ++i) seqs.push_back(first + i);
       absl::MutexLock lock(&seq_mu_);
       FinishSeqs(seqs);
     }
-    if (status.ok()) {
-      for (size_t i = 0; i < n; ++i) held->assigned_seqs_.push_back(first + i);
-    }
+    if (status.ok()) held->assigned_seqs_ = seqs;
     done(status, *held);
   };
-  // The principal is the caller's (this thread's), not the leader's.
-  const std::string principal =
-      held->principal_.empty() ? CurrentPrincipal() : held->principal_;
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
   if (!audit_) {
-    rocksdb::WriteOptions wo;
-    wo.sync = sync_;
     finish(FromRocks(db_->Write(wo, writes.get())), sync_);
     return;
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_;
+  // The principal is the caller's (this thread's), not the leader's.
+  const std::string principal =
+      held->principal_.empty() ? CurrentPrincipal() : held->principal_;
   audit_->WriteAsync(wo, std::move(writes), principal, std::move(finish));
 }
 
