@@ -47,6 +47,9 @@ class Batch {
   // committed it: an event consumer stages an effect under a key lock that
   // must outlive its apply function.
   void HoldUntilDone(KeyLocks::Guard guard) { guards_.push_back(std::move(guard)); }
+  // Keeps `hold` (whose deleter does the releasing) alive until the batch dies:
+  // a QueueIndex row's claim on the index's floor (store/queue_index.h).
+  void HoldUntilDone(std::shared_ptr<void> hold) { holds_.push_back(std::move(hold)); }
 
   bool empty() const { return ops_ == 0 && events_.empty(); }
   // Who caused this change ("role:id"), recorded in the audit log; optional.
@@ -61,6 +64,7 @@ class Batch {
   std::vector<v1::Event> events_;
   std::vector<uint64_t> assigned_seqs_;
   std::vector<KeyLocks::Guard> guards_;  // released when the batch dies
+  std::vector<std::shared_ptr<void>> holds_;  // likewise
   std::string principal_;
 };
 

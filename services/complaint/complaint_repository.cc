@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "complaint/domain/text_match.h"
 #include "rpc/rpc.h"
 #include "store/keys.h"
@@ -94,7 +95,7 @@ ComplaintRepository::ComplaintRepository(store::Store* store, privacy::CustomerK
       floor_queue_(store, kFloorQueue),
       complaint_index_(store->Family(kComplaintIndex)),
       order_index_(store->Family(kOrderIndex)),
-      sweep_index_(store->Family(kSweepIndex)),
+      sweep_index_(store, kSweepIndex),
       sweep_at_(store->Family(kSweepAt)) {}
 
 std::vector<std::string> ComplaintRepository::ColumnFamilies() {
@@ -131,13 +132,13 @@ absl::Status ComplaintRepository::Stage(store::Batch& batch, const v1::Complaint
   // The deadline row: replace whatever row the complaint had.
   if (before != nullptr) {
     auto old_row = store_->Get(sweep_at_, after.complaint_id());
-    if (old_row.ok() && old_row->has_value()) batch.Delete(sweep_index_, **old_row);
+    if (old_row.ok() && old_row->has_value()) sweep_index_.Delete(batch, **old_row);
   }
   if (next_sweep == absl::InfiniteFuture()) {
     batch.Delete(sweep_at_, after.complaint_id());
   } else {
     const std::string row = store::EncodeU64(Micros(next_sweep)) + after.complaint_id();
-    batch.Put(sweep_index_, row, "");
+    sweep_index_.Put(batch, row);
     batch.Put(sweep_at_, after.complaint_id(), row);
   }
   for (const auto& e : events) batch.AppendEvent(e);
@@ -181,36 +182,41 @@ absl::StatusOr<std::vector<ComplaintRepository::DueRow>> ComplaintRepository::Du
     absl::Time now, size_t limit) const {
   const std::string end = store::EncodeU64(Micros(now) + 1);
   std::vector<DueRow> rows;
-  absl::Status s = store_->Scan(sweep_index_, "", end,
-                                [&](absl::string_view row, absl::string_view) {
-                                  if (row.size() > 8) {
-                                    rows.push_back({std::string(row), std::string(row.substr(8))});
-                                  }
-                                  return rows.size() < limit;
-                                });
+  absl::Status s = sweep_index_.Scan(end, [&](absl::string_view row, absl::string_view) {
+    if (row.size() > 8) rows.push_back({std::string(row), std::string(row.substr(8))});
+    return rows.size() < limit;
+  });
   if (!s.ok()) return s;
   return rows;
 }
 
 void ComplaintRepository::DropSweepRow(store::Batch& batch, const std::string& row) {
-  batch.Delete(sweep_index_, row);
+  sweep_index_.Delete(batch, row);
 }
 
 void ComplaintRepository::QueueFloorRule(store::Batch& batch, const std::string& complaint_id,
                                          const std::string& source_id,
                                          const v1::FiredRule& rule) {
-  floor_queue_.Put(batch, store::CompositeKey({complaint_id, source_id}), rule);
+  floor_queue_.Put(batch, store::CompositeKey({complaint_id, source_id}),
+                   rule.SerializeAsString());
 }
 
 absl::StatusOr<std::vector<ComplaintRepository::PendingFloor>>
 ComplaintRepository::PendingFloorRules(size_t limit) const {
   std::vector<PendingFloor> out;
-  absl::Status s = floor_queue_.Scan("", "", [&](absl::string_view key, const v1::FiredRule& r) {
+  absl::Status parsed;
+  absl::Status s = floor_queue_.Scan("", [&](absl::string_view key, absl::string_view value) {
+    v1::FiredRule r;
+    if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      parsed = absl::DataLossError(absl::StrCat("unparsable floor rule at ", key));
+      return false;
+    }
     const size_t sep = key.find('\0');
-    out.push_back({std::string(key), std::string(key.substr(0, sep)), r});
+    out.push_back({std::string(key), std::string(key.substr(0, sep)), std::move(r)});
     return out.size() < limit;
   });
   if (!s.ok()) return s;
+  if (!parsed.ok()) return parsed;
   return out;
 }
 

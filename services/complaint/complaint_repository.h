@@ -13,6 +13,7 @@
 #include "privacy/customer_keys.h"
 #include "privacy/sealed_fields.h"
 #include "store/idempotency.h"
+#include "store/queue_index.h"
 #include "store/store.h"
 
 namespace aftersales::complaint {
@@ -120,10 +121,10 @@ class ComplaintRepository {
   store::Table<v1::Complaint> complaints_;
   store::IdempotencyKeys idempotency_;
   store::Table<v1::LinkedOrderContext> order_context_;
-  store::Table<v1::FiredRule> floor_queue_;
+  store::QueueIndex floor_queue_;  // FiredRule records
   rocksdb::ColumnFamilyHandle* complaint_index_;
   rocksdb::ColumnFamilyHandle* order_index_;
-  rocksdb::ColumnFamilyHandle* sweep_index_;
+  store::QueueIndex sweep_index_;
   rocksdb::ColumnFamilyHandle* sweep_at_;
 };
 

@@ -132,7 +132,7 @@ Dispatcher::Dispatcher(server::ServiceHost& host, std::unique_ptr<DispatchPolicy
       remote_(&store_, kRemote),
       queue_(&store_, kQueue),
       offer_index_(store_.Family(kOfferIndex)),
-      expiry_index_(store_.Family(kExpiry)),
+      expiry_index_(&store_, kExpiry),
       feed_(store_.Family(kFeed)) {
   auto& r = host.registry();
   const prometheus::Histogram::BucketBoundaries fast = {
@@ -212,7 +212,7 @@ absl::Status Dispatcher::Reload() {
   });
   if (!s.ok()) return s;
   // Pending offers are exactly the rows of the expiry index.
-  return store_.Scan(expiry_index_, "", "", [&](absl::string_view row, absl::string_view) {
+  return expiry_index_.Scan("", [&](absl::string_view row, absl::string_view) {
     auto offer = offers_.Get(row.substr(8));
     if (offer.ok() && offer->has_value() &&
         (*offer)->state() == v1::OFFER_STATE_PENDING) {
@@ -260,9 +260,9 @@ void Dispatcher::PutOffer(Pending& p, const v1::Offer* before, const v1::Offer& 
     p.batch->Put(offer_index_, OfferRow("partner", after.partner_id(), after), "");
   }
   if (after.state() == v1::OFFER_STATE_PENDING) {
-    p.batch->Put(expiry_index_, ExpiryRow(after), "");
+    expiry_index_.Put(*p.batch, ExpiryRow(after));
   } else if (before != nullptr && before->state() == v1::OFFER_STATE_PENDING) {
-    p.batch->Delete(expiry_index_, ExpiryRow(*before));
+    expiry_index_.Delete(*p.batch, ExpiryRow(*before));
   }
   // Every change of an offer goes to its partner's feed, in the same batch.
   const uint64_t cursor = FeedHeadLocked(after.partner_id()) + 1;
@@ -1430,7 +1430,7 @@ absl::Status Dispatcher::Tick() {
   std::vector<std::string> expired;
   const std::string end =
       store::EncodeU64(static_cast<uint64_t>(std::max<int64_t>(absl::ToUnixMicros(now), 0)) + 1);
-  absl::Status s = store_.Scan(expiry_index_, "", end, [&](absl::string_view row, absl::string_view) {
+  absl::Status s = expiry_index_.Scan(end, [&](absl::string_view row, absl::string_view) {
     expired.emplace_back(row.substr(8));
     return expired.size() < 200;
   });
@@ -1476,7 +1476,7 @@ absl::Status Dispatcher::Tick() {
 
 absl::Time Dispatcher::NextTick() const {
   absl::Time next = host_.clock().Now() + absl::Minutes(1);
-  store_.Scan(expiry_index_, "", "", [&](absl::string_view row, absl::string_view) {
+  expiry_index_.Scan("", [&](absl::string_view row, absl::string_view) {
     if (auto micros = store::DecodeU64(row.substr(0, 8))) {
       next = std::min(next, absl::FromUnixMicros(static_cast<int64_t>(*micros)));
     }

@@ -21,6 +21,7 @@
 #include "prometheus/histogram.h"
 #include "server/host.h"
 #include "server/policy_holder.h"
+#include "store/queue_index.h"
 #include "store/store.h"
 
 namespace aftersales::dispatch {
@@ -161,7 +162,7 @@ class Dispatcher {
   store::Table<v1::RemoteExpertRequest> remote_;
   store::Table<v1::UnassignedEntry> queue_;
   rocksdb::ColumnFamilyHandle* offer_index_;
-  rocksdb::ColumnFamilyHandle* expiry_index_;
+  store::QueueIndex expiry_index_;
   rocksdb::ColumnFamilyHandle* feed_;
 
   // Caches, guarded by the dispatcher lock (store().locks() key "dispatcher").

@@ -119,7 +119,7 @@ OrderRepository::OrderRepository(store::Store* store, privacy::CustomerKeys* key
       ledger_(store, kLedger),
       order_index_(store->Family(kOrderIndex)),
       ledger_index_(store->Family(kLedgerIndex)),
-      sweep_index_(store->Family(kSweepIndex)) {}
+      sweep_index_(store, kSweepIndex) {}
 
 std::vector<std::string> OrderRepository::ColumnFamilies() {
   return {kOrders,     kIdempotency, kProgress, kLedger,    kOrderIndex,
@@ -169,7 +169,7 @@ absl::Status OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* be
   rocksdb::ColumnFamilyHandle* sweep_at = store_->Family(kSweepAt);
   if (before != nullptr) {  // a new order has no sweep row to replace
     auto old_row = store_->Get(sweep_at, after.order_id());
-    if (old_row.ok() && old_row->has_value()) batch.Delete(sweep_index_, **old_row);
+    if (old_row.ok() && old_row->has_value()) sweep_index_.Delete(batch, **old_row);
   }
   if (next_sweep == absl::InfiniteFuture()) {
     batch.Delete(sweep_at, after.order_id());
@@ -178,7 +178,7 @@ absl::Status OrderRepository::Stage(store::Batch& batch, const v1::WorkOrder* be
         store::EncodeU64(static_cast<uint64_t>(
             std::max<int64_t>(absl::ToUnixMicros(next_sweep), 0))) +
         after.order_id();
-    batch.Put(sweep_index_, row, "");
+    sweep_index_.Put(batch, row);
     batch.Put(sweep_at, after.order_id(), row);
   }
 
@@ -236,11 +236,10 @@ absl::StatusOr<std::vector<std::string>> OrderRepository::DueForSweep(
   const std::string end = store::EncodeU64(
       static_cast<uint64_t>(std::max<int64_t>(absl::ToUnixMicros(now), 0)) + 1);
   std::vector<std::string> ids;
-  absl::Status s = store_->Scan(sweep_index_, "", end,
-                                [&](absl::string_view row, absl::string_view) {
-                                  ids.emplace_back(row.substr(8));
-                                  return ids.size() < limit;
-                                });
+  absl::Status s = sweep_index_.Scan(end, [&](absl::string_view row, absl::string_view) {
+    ids.emplace_back(row.substr(8));
+    return ids.size() < limit;
+  });
   if (!s.ok()) return s;
   return ids;
 }

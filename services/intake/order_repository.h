@@ -14,6 +14,7 @@
 #include "privacy/customer_keys.h"
 #include "privacy/sealed_fields.h"
 #include "store/idempotency.h"
+#include "store/queue_index.h"
 #include "store/store.h"
 
 namespace aftersales::intake {
@@ -118,7 +119,7 @@ class OrderRepository {
   store::Table<v1::CompensationEntry> ledger_;
   rocksdb::ColumnFamilyHandle* order_index_;
   rocksdb::ColumnFamilyHandle* ledger_index_;
-  rocksdb::ColumnFamilyHandle* sweep_index_;
+  store::QueueIndex sweep_index_;
 };
 
 }  // namespace aftersales::intake

@@ -62,7 +62,7 @@ PartsRepository::PartsRepository(store::Store* store)
       by_location_(store->Family(kByLocation)),
       low_stock_(store->Family(kLowStock)),
       queue_(store->Family(kQueue)),
-      expiry_(store->Family(kExpiry)),
+      expiry_(store, kExpiry),
       order_index_(store->Family(kOrderIndex)),
       lot_index_(store->Family(kLotIndex)) {}
 
@@ -241,7 +241,7 @@ absl::StatusOr<std::vector<std::string>> PartsRepository::DueReservations(absl::
   const std::string end = store::EncodeU64(
       static_cast<uint64_t>(std::max<int64_t>(absl::ToUnixMicros(now), 0)) + 1);
   std::vector<std::string> ids;
-  absl::Status s = store_->Scan(expiry_, "", end, [&](absl::string_view, absl::string_view v) {
+  absl::Status s = expiry_.Scan(end, [&](absl::string_view, absl::string_view v) {
     ids.emplace_back(v);
     return ids.size() < limit;
   });
@@ -251,7 +251,7 @@ absl::StatusOr<std::vector<std::string>> PartsRepository::DueReservations(absl::
 
 absl::StatusOr<absl::Time> PartsRepository::NextExpiry() const {
   absl::Time next = absl::InfiniteFuture();
-  absl::Status s = store_->Scan(expiry_, "", "", [&](absl::string_view key, absl::string_view) {
+  absl::Status s = expiry_.Scan("", [&](absl::string_view key, absl::string_view) {
     if (auto micros = store::DecodeU64(key.substr(0, 8))) {
       next = absl::FromUnixMicros(static_cast<int64_t>(*micros));
     }

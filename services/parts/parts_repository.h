@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "aftersales/v1/parts.pb.h"
 #include "store/idempotency.h"
+#include "store/queue_index.h"
 #include "store/store.h"
 
 namespace aftersales::parts {
@@ -131,7 +132,7 @@ class PartsRepository {
   rocksdb::ColumnFamilyHandle* by_location_cf() const { return by_location_; }
   rocksdb::ColumnFamilyHandle* low_stock_cf() const { return low_stock_; }
   rocksdb::ColumnFamilyHandle* queue_cf() const { return queue_; }
-  rocksdb::ColumnFamilyHandle* expiry_cf() const { return expiry_; }
+  const store::QueueIndex& expiry() const { return expiry_; }
   rocksdb::ColumnFamilyHandle* order_index_cf() const { return order_index_; }
   rocksdb::ColumnFamilyHandle* lot_index_cf() const { return lot_index_; }
 
@@ -153,7 +154,7 @@ class PartsRepository {
   rocksdb::ColumnFamilyHandle* by_location_;
   rocksdb::ColumnFamilyHandle* low_stock_;
   rocksdb::ColumnFamilyHandle* queue_;
-  rocksdb::ColumnFamilyHandle* expiry_;
+  store::QueueIndex expiry_;
   rocksdb::ColumnFamilyHandle* order_index_;
   rocksdb::ColumnFamilyHandle* lot_index_;
 };

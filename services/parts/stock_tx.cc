@@ -15,6 +15,7 @@ struct Row {
   rocksdb::ColumnFamilyHandle* cf;
   std::string key;
   std::string value;
+  const store::QueueIndex* queue = nullptr;  // set when cf is a queue (written through it)
   bool operator<(const Row& o) const {
     return std::tie(cf, key, value) < std::tie(o.cf, o.key, o.value);
   }
@@ -35,7 +36,8 @@ std::set<Row> RowsOf(const PartsRepository& repo, const v1::Reservation& r) {
       {repo.order_index_cf(), PartsRepository::OrderIndexKey(r.order_id(), 'r', r.reservation_id()),
        ""}};
   if (r.state() == v1::RESERVATION_STATE_ACTIVE) {
-    rows.insert({repo.expiry_cf(), PartsRepository::ExpiryKey(r), r.reservation_id()});
+    rows.insert({repo.expiry().family(), PartsRepository::ExpiryKey(r), r.reservation_id(),
+                 &repo.expiry()});
   }
   return rows;
 }
@@ -61,7 +63,12 @@ void DiffRows(store::Batch& batch, const std::set<Row>& before, const std::set<R
     if (!after.count(r)) batch.Delete(r.cf, r.key);
   }
   for (const Row& r : after) {
-    if (!before.count(r)) batch.Put(r.cf, r.key, r.value);
+    if (before.count(r)) continue;
+    if (r.queue != nullptr) {
+      r.queue->Put(batch, r.key, r.value);
+    } else {
+      batch.Put(r.cf, r.key, r.value);
+    }
   }
 }
 

@@ -149,7 +149,7 @@ SatisfactionRepository::SatisfactionRepository(store::Store* store,
       customers_(store, kCustomers),
       sqi_(store, kSqi),
       survey_index_(store->Family(kSurveyIndex)),
-      survey_timers_(store->Family(kSurveyTimers)),
+      survey_timers_(store, kSurveyTimers),
       survey_timer_at_(store->Family(kSurveyTimerAt)),
       scorecard_keys_(store->Family(kScorecardKeys)),
       task_index_(store->Family(kTaskIndex)),
@@ -183,12 +183,12 @@ absl::Status SatisfactionRepository::StageSurvey(store::Batch& batch, const v1::
   ReplaceRows(batch, survey_index_, before ? SurveyRows(*before) : std::set<std::string>(),
               SurveyRows(after));
   auto old_row = store_->Get(survey_timer_at_, after.survey_id());
-  if (old_row.ok() && old_row->has_value()) batch.Delete(survey_timers_, **old_row);
+  if (old_row.ok() && old_row->has_value()) survey_timers_.Delete(batch, **old_row);
   if (next_timer == absl::InfiniteFuture()) {
     batch.Delete(survey_timer_at_, after.survey_id());
   } else {
     const std::string row = store::EncodeU64(Micros(next_timer)) + after.survey_id();
-    batch.Put(survey_timers_, row, "");
+    survey_timers_.Put(batch, row);
     batch.Put(survey_timer_at_, after.survey_id(), row);
   }
   return absl::OkStatus();
@@ -198,24 +198,22 @@ absl::StatusOr<std::vector<std::string>> SatisfactionRepository::DueSurveys(absl
                                                                            size_t limit) const {
   const std::string end = store::EncodeU64(Micros(now) + 1);
   std::vector<std::string> ids;
-  absl::Status s = store_->Scan(survey_timers_, "", end,
-                                [&](absl::string_view row, absl::string_view) {
-                                  ids.emplace_back(row.substr(8));
-                                  return ids.size() < limit;
-                                });
+  absl::Status s = survey_timers_.Scan(end, [&](absl::string_view row, absl::string_view) {
+    ids.emplace_back(row.substr(8));
+    return ids.size() < limit;
+  });
   if (!s.ok()) return s;
   return ids;
 }
 
 absl::StatusOr<absl::Time> SatisfactionRepository::NextTimer() const {
   absl::Time next = absl::InfiniteFuture();
-  absl::Status s = store_->Scan(survey_timers_, "", "",
-                                [&](absl::string_view row, absl::string_view) {
-                                  if (auto micros = store::DecodeU64(row.substr(0, 8))) {
-                                    next = absl::FromUnixMicros(static_cast<int64_t>(*micros));
-                                  }
-                                  return false;
-                                });
+  absl::Status s = survey_timers_.Scan("", [&](absl::string_view row, absl::string_view) {
+    if (auto micros = store::DecodeU64(row.substr(0, 8))) {
+      next = absl::FromUnixMicros(static_cast<int64_t>(*micros));
+    }
+    return false;
+  });
   if (!s.ok()) return s;
   return next;
 }

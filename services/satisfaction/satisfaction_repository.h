@@ -14,6 +14,7 @@
 #include "privacy/customer_keys.h"
 #include "privacy/sealed_fields.h"
 #include "store/idempotency.h"
+#include "store/queue_index.h"
 #include "store/store.h"
 
 namespace aftersales::satisfaction {
@@ -126,7 +127,7 @@ class SatisfactionRepository {
   store::Table<v1::CustomerHistory> customers_;
   store::Table<v1::SqiMonthCounters> sqi_;
   rocksdb::ColumnFamilyHandle* survey_index_;
-  rocksdb::ColumnFamilyHandle* survey_timers_;
+  store::QueueIndex survey_timers_;
   rocksdb::ColumnFamilyHandle* survey_timer_at_;
   rocksdb::ColumnFamilyHandle* scorecard_keys_;
   rocksdb::ColumnFamilyHandle* task_index_;
