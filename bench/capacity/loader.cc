@@ -13,8 +13,9 @@
 // acknowledge/investigate/resolve/close, answer/expire); the last
 // open_fraction arrive during the final day and are left open (in progress).
 // Background passes (offer timeouts, reservation expiry, complaint
-// deadlines, survey sweeps) run every 200 records as the service's own loops
-// would. end = the real time when the loader starts.
+// deadlines, survey sweeps) run every minute of the loader's clock, as the
+// services' own loops would (kSweepPass). end = the real time when the loader
+// starts.
 //
 // Usage (server flags are the services' own):
 //   capacity_loader --service=complaint --records=1000000 --data_dir=DIR
@@ -108,16 +109,15 @@ const char* const kComplaintTexts[] = {
     "arrives; the order status never changes.",
     "There is a burning smell from the unit after the repair, I am worried it is not safe."};
 
-// How often the services' background passes run on the loader's clock. The
-// services pass every minute of their clock (dispatch: at the next offer
-// expiry); each pass seeks its due-time index from the start, over the
-// delete tombstones every swept row leaves until RocksDB compacts them. 90
-// days squeezed into minutes make that cost quadratic, so the loader passes
-// hourly (dispatch: every 15 min; offers are accepted within 4 min, before
-// they time out). A deadline is thus handled up to this much late; the rows
-// written are the same (docs/capacity.md).
-constexpr absl::Duration kSweepPass = absl::Hours(1);
-constexpr absl::Duration kDispatchTick = absl::Minutes(15);
+// How often the services' background passes run on the loader's clock: every
+// minute of it, as the services' loops do (dispatch ticks at the next offer
+// expiry, at most a minute away). A pass starts at its queue's floor
+// (store/queue_index.h), so it costs the rows due since the last pass, not
+// everything swept before (docs/capacity.md). The loader's clock only moves
+// when a record arrives, so with fewer records than minutes a pass runs per
+// record.
+constexpr absl::Duration kSweepPass = absl::Minutes(1);
+constexpr absl::Duration kDispatchTick = absl::Minutes(1);
 
 std::string Fmt(const char* prefix, int64_t n) { return absl::StrFormat("%s%010d", prefix, n); }
 
