@@ -66,6 +66,41 @@ class QueueIndex {
   mutable std::optional<std::string> put_since_pass_ ABSL_GUARDED_BY(mu_);
 };
 
+// A QueueIndex whose rows hold protobuf records (a work queue of entries,
+// not only of keys). Same contract: every row is written through Put. The
+// Table view is for reads that are not passes (Get, paging by key).
+template <typename Record>
+class RecordQueue {
+ public:
+  RecordQueue(Store* store, absl::string_view family) : rows_(store, family), table_(store, family) {}
+
+  void Put(Batch& batch, absl::string_view key, const Record& record) const {
+    rows_.Put(batch, key, record.SerializeAsString());
+  }
+  void Delete(Batch& batch, absl::string_view key) const { rows_.Delete(batch, key); }
+
+  // QueueIndex::Scan with the records parsed (DATA_LOSS if one does not parse).
+  absl::Status Scan(absl::string_view end,
+                    const std::function<bool(absl::string_view key, const Record&)>& visit) const {
+    absl::Status parsed;
+    absl::Status s = rows_.Scan(end, [&](absl::string_view key, absl::string_view value) {
+      Record r;
+      if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        parsed = absl::DataLossError("unparseable record in queue");
+        return false;
+      }
+      return visit(key, r);
+    });
+    return s.ok() ? parsed : s;
+  }
+
+  const Table<Record>& table() const { return table_; }
+
+ private:
+  QueueIndex rows_;
+  Table<Record> table_;
+};
+
 }  // namespace aftersales::store
 
 #endif  // AFTERSALES_LIBS_STORE_QUEUE_INDEX_H_

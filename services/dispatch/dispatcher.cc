@@ -574,7 +574,7 @@ void Dispatcher::TryOffer(Pending& p, v1::DispatchOrder& order) {
 
 void Dispatcher::ServeQueue(Pending& p, size_t limit) {
   std::vector<v1::DispatchOrder> waiting;
-  absl::Status s = queue_.Scan("", "", [&](absl::string_view, const v1::UnassignedEntry& e) {
+  absl::Status s = queue_.Scan("", [&](absl::string_view, const v1::UnassignedEntry& e) {
     auto o = orders_.Get(e.order_id());
     if (o.ok() && o->has_value()) waiting.push_back(**o);
     return waiting.size() < 1000;
@@ -1226,8 +1226,8 @@ absl::StatusOr<std::vector<v1::UnassignedEntry>> Dispatcher::ListUnassigned(
   last_key->clear();
   std::string last;
   bool more = false;
-  absl::Status s =
-      queue_.Scan("", after_key, [&](absl::string_view key, const v1::UnassignedEntry& e) {
+  absl::Status s = queue_.table().Scan(
+      "", after_key, [&](absl::string_view key, const v1::UnassignedEntry& e) {
         if (out.size() == limit) {
           more = true;
           return false;
@@ -1455,7 +1455,7 @@ absl::Status Dispatcher::Tick() {
   // Gauges from what is now durable.
   int depth = 0;
   absl::Time oldest = now;
-  queue_.Scan("", "", [&](absl::string_view, const v1::UnassignedEntry& e) {
+  queue_.Scan("", [&](absl::string_view, const v1::UnassignedEntry& e) {
     ++depth;
     oldest = std::min(oldest, rpc::FromProto(e.queued_at()));
     return true;

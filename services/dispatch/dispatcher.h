@@ -160,7 +160,7 @@ class Dispatcher {
   store::Table<v1::Partner> partners_;
   store::Table<v1::Offer> offers_;
   store::Table<v1::RemoteExpertRequest> remote_;
-  store::Table<v1::UnassignedEntry> queue_;
+  store::RecordQueue<v1::UnassignedEntry> queue_;  // by arrival deadline
   rocksdb::ColumnFamilyHandle* offer_index_;
   store::QueueIndex expiry_index_;
   rocksdb::ColumnFamilyHandle* feed_;

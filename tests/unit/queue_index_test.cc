@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "aftersales/v1/intake.pb.h"
 #include "catch2/catch.hpp"
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
@@ -179,6 +180,44 @@ TEST_CASE("after a restart the first pass finds every row") {
   auto store = OpenQueueStore(dir.path() + "/db");
   QueueIndex queue(store.get(), "due");
   CHECK(Pass(queue, "") == std::vector<std::string>{Row(1, "x"), Row(2, "y")});
+}
+
+TEST_CASE("a record queue parses its entries and refuses one that does not parse") {
+  TempDir dir;
+  auto store = OpenQueueStore(dir.path() + "/db");
+  RecordQueue<v1::WorkOrder> queue(store.get(), "due");
+  v1::WorkOrder first;
+  first.set_order_id("WO-1");
+  v1::WorkOrder second;
+  second.set_order_id("WO-2");
+  Batch batch;
+  queue.Put(batch, Row(20, "WO-2"), second);
+  queue.Put(batch, Row(10, "WO-1"), first);
+  REQUIRE(store->Commit(batch).ok());
+
+  std::vector<std::string> ids;
+  auto collect = [&](absl::string_view, const v1::WorkOrder& o) {
+    ids.push_back(o.order_id());
+    return true;
+  };
+  REQUIRE(queue.Scan("", collect).ok());
+  CHECK(ids == std::vector<std::string>{"WO-1", "WO-2"});
+  auto got = queue.table().Get(Row(20, "WO-2"));
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK((*got)->order_id() == "WO-2");
+
+  // A row that is not a record (written around the queue, as a bug or a
+  // damaged disk would) stops the pass with DATA_LOSS instead of skipping it.
+  Batch garbage;
+  garbage.Put(queue.table().family(), Row(5, "bad"), std::string("\xff\xff\xff", 3));
+  REQUIRE(store->Commit(garbage).ok());
+  ids.clear();
+  // The floor is at WO-1 (the row was written around the queue): restart the
+  // index to see the bad row, as a service would after a restart.
+  RecordQueue<v1::WorkOrder> reopened(store.get(), "due");
+  CHECK(reopened.Scan("", collect).code() == absl::StatusCode::kDataLoss);
+  CHECK(ids.empty());
 }
 
 }  // namespace
