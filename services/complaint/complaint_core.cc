@@ -166,6 +166,13 @@ absl::StatusOr<ComplaintCore::Filed> ComplaintCore::FileInto(
       const absl::Time since = now - rpc::FromProto(policy->same_model_window());
       for (const auto& other : facts->same_model_history) {
         if (other.created_at <= since || other.created_at > now) continue;
+        // Queue nothing for a complaint the floor would not change (closed,
+        // or already at the floor: usually from an earlier member of the
+        // cluster). Otherwise every complaint of a cluster of n queues a
+        // regrade of every earlier one: n^2/2 regrades, each a commit.
+        auto target = repo_.GetSealed(other.complaint_id);
+        if (!target.ok()) return target.status();
+        if (target->has_value() && !domain::FloorRaises(**target, fired.floor())) continue;
         v1::FiredRule copy = fired;
         copy.clear_grade_after();
         if (copy.evidence_size() < 32) copy.add_evidence(c.complaint_id());

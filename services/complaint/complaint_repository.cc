@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <set>
 
-#include "absl/strings/str_cat.h"
 #include "complaint/domain/text_match.h"
 #include "rpc/rpc.h"
 #include "store/keys.h"
@@ -197,26 +196,18 @@ void ComplaintRepository::DropSweepRow(store::Batch& batch, const std::string& r
 void ComplaintRepository::QueueFloorRule(store::Batch& batch, const std::string& complaint_id,
                                          const std::string& source_id,
                                          const v1::FiredRule& rule) {
-  floor_queue_.Put(batch, store::CompositeKey({complaint_id, source_id}),
-                   rule.SerializeAsString());
+  floor_queue_.Put(batch, store::CompositeKey({complaint_id, source_id}), rule);
 }
 
 absl::StatusOr<std::vector<ComplaintRepository::PendingFloor>>
 ComplaintRepository::PendingFloorRules(size_t limit) const {
   std::vector<PendingFloor> out;
-  absl::Status parsed;
-  absl::Status s = floor_queue_.Scan("", [&](absl::string_view key, absl::string_view value) {
-    v1::FiredRule r;
-    if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      parsed = absl::DataLossError(absl::StrCat("unparsable floor rule at ", key));
-      return false;
-    }
+  absl::Status s = floor_queue_.Scan("", [&](absl::string_view key, const v1::FiredRule& r) {
     const size_t sep = key.find('\0');
-    out.push_back({std::string(key), std::string(key.substr(0, sep)), std::move(r)});
+    out.push_back({std::string(key), std::string(key.substr(0, sep)), r});
     return out.size() < limit;
   });
   if (!s.ok()) return s;
-  if (!parsed.ok()) return parsed;
   return out;
 }
 

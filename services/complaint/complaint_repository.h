@@ -36,6 +36,11 @@ class ComplaintRepository {
   const store::IdempotencyKeys& idempotency() const { return idempotency_; }
 
   absl::StatusOr<std::optional<v1::Complaint>> Get(const std::string& complaint_id) const;
+  // The complaint as stored, its PII still sealed (no key read, no
+  // decryption): for decisions on grade, state and clocks.
+  absl::StatusOr<std::optional<v1::Complaint>> GetSealed(const std::string& complaint_id) const {
+    return complaints_.Get(complaint_id);
+  }
 
   // Writes `after` (new when `before` is null) with its index rows, its
   // sealed PII, its deadline row at `next_sweep` (none for InfiniteFuture)
@@ -121,7 +126,7 @@ class ComplaintRepository {
   store::Table<v1::Complaint> complaints_;
   store::IdempotencyKeys idempotency_;
   store::Table<v1::LinkedOrderContext> order_context_;
-  store::QueueIndex floor_queue_;  // FiredRule records
+  store::RecordQueue<v1::FiredRule> floor_queue_;
   rocksdb::ColumnFamilyHandle* complaint_index_;
   rocksdb::ColumnFamilyHandle* order_index_;
   store::QueueIndex sweep_index_;

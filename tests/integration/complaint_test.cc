@@ -488,6 +488,17 @@ TEST_CASE("five complaints on one model within three days: the fifth is G3, the 
   }
   CHECK(MetricValue(s.complaint->ScrapeMetrics(), "aftersales_complaint_regrades_total",
                     {"from=\"G1_GENERAL\"", "to=\"G3_MAJOR\""}) == 4);
+  // A sixth in the window is G3 at once. The five before it are at the floor
+  // already, so it queues no regrade: its filing is the only commit (one
+  // audit record), where a regrade queued per earlier complaint would add
+  // five (a cluster of n would cost n^2/2 commits).
+  const double commits = MetricValue(s.complaint->ScrapeMetrics(), "aftersales_audit_records_total", {});
+  auto sixth_now = Req("model-6-now", "CM6N", "冰箱不制冷");
+  sixth_now.set_appliance_model("BCD-520W");
+  CHECK(s.File(sixth_now).complaint().grade() == v1::COMPLAINT_GRADE_G3_MAJOR);
+  absl::SleepFor(absl::Milliseconds(800));  // background passes every 250 ms
+  CHECK(MetricValue(s.complaint->ScrapeMetrics(), "aftersales_audit_records_total", {}) ==
+        commits + 1);
   // Three days after the fifth, the window has moved on.
   s.Advance(absl::Hours(72));
   auto sixth = Req("model-6", "CM6", "冰箱不制冷");

@@ -392,8 +392,12 @@ Change Sweep(const v1::Complaint& c, const Context& ctx) {
   return change;
 }
 
+bool FloorRaises(const v1::Complaint& c, v1::ComplaintGrade floor) {
+  return !IsClosed(c.state()) && c.grade() < floor;
+}
+
 Change ApplyFloorRule(const v1::Complaint& c, const v1::FiredRule& rule, const Context& ctx) {
-  if (IsClosed(c.state()) || c.grade() >= rule.floor()) {
+  if (!FloorRaises(c, rule.floor())) {
     Change unchanged;
     unchanged.complaint = c;
     return unchanged;

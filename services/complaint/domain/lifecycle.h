@@ -91,6 +91,8 @@ Change Sweep(const v1::Complaint& c, const Context& ctx);
 // earlier (a raised grade never gives more time). No change on a CLOSED
 // complaint, or when the grade is already at or above the floor.
 Change ApplyFloorRule(const v1::Complaint& c, const v1::FiredRule& rule, const Context& ctx);
+// Whether ApplyFloorRule with a rule of floor `floor` would change `c`.
+bool FloorRaises(const v1::Complaint& c, v1::ComplaintGrade floor);
 
 // When the sweeper must next look at `c` (InfiniteFuture: never).
 absl::Time NextSweep(const v1::Complaint& c, const v1::ComplaintPolicy& policy);
