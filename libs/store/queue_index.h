@@ -52,18 +52,22 @@ class QueueIndex {
   std::optional<std::string> floor() const;
 
  private:
-  // Rows staged in batches that have not died yet, by key (a multiset count).
-  void Release(const std::string& key) const;
+  // Shared with the holds in staged batches, which may die after the index
+  // (a batch queued for CommitAsync dies on the store's committer thread).
+  struct State {
+    absl::Mutex mu;
+    // No live row sorts before *floor; nullopt: no live row at all.
+    std::optional<std::string> floor ABSL_GUARDED_BY(mu) = std::string();
+    // Rows staged in batches that have not died yet: key -> count.
+    std::map<std::string, int> in_flight ABSL_GUARDED_BY(mu);
+    // The pass that may raise the floor, and the smallest key put since it began.
+    uint64_t pass ABSL_GUARDED_BY(mu) = 0;
+    std::optional<std::string> put_since_pass ABSL_GUARDED_BY(mu);
+  };
 
   Store* store_;
   rocksdb::ColumnFamilyHandle* cf_;
-  mutable absl::Mutex mu_;
-  // No live row sorts before *floor_; nullopt: no live row at all.
-  mutable std::optional<std::string> floor_ ABSL_GUARDED_BY(mu_) = std::string();
-  mutable std::map<std::string, int> in_flight_ ABSL_GUARDED_BY(mu_);
-  // The pass that may raise the floor, and the smallest key put since it began.
-  mutable uint64_t pass_ ABSL_GUARDED_BY(mu_) = 0;
-  mutable std::optional<std::string> put_since_pass_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 // A QueueIndex whose rows hold protobuf records (a work queue of entries,
