@@ -70,6 +70,10 @@ struct ComplaintSuite {
     o.data_dir = dir.Sub("complaint");
     o.tokens = &tokens;
     o.manual_clock = true;
+    // Start the manual clock at kStart: it never moves back, so a suite that
+    // only set it forward would fail once kStart has passed.
+    o.extra_flags = {"--clock_start=" +
+                     absl::FormatTime(absl::RFC3339_full, kStart, absl::UTCTimeZone())};
     o.peers["intake"] = intake.address();
     complaint = std::make_unique<testing::ServiceProcess>(o);
     stub = v1::ComplaintService::NewStub(complaint->channel());

@@ -52,6 +52,10 @@ struct IntakeSuite {
     o.data_dir = dir.Sub("intake");
     o.tokens = &tokens;
     o.manual_clock = true;
+    // The manual clock starts at the real time and never moves back: start it
+    // at kStart, or the suite fails once kStart has passed.
+    o.extra_flags = {"--clock_start=" +
+                     absl::FormatTime(absl::RFC3339_full, kStart, absl::UTCTimeZone())};
     o.peers["dispatch"] = dispatch.address();
     o.peers["parts"] = parts.address();
     o.peers["complaint"] = complaint.address();

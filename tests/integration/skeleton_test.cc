@@ -314,7 +314,9 @@ TEST_CASE("a manual clock is set through ClockAdmin and drives the service's tim
   auto names = testing::ReflectionServices(intake->channel());
   CHECK(std::count(names.begin(), names.end(), "aftersales.v1.ClockAdmin") == 1);
 
-  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);  // 2027-01-15
+  // A whole second ahead of the real time the manual clock started at (a
+  // fixed date would stop working once it has passed).
+  const absl::Time t0 = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 50 * 86400);
   v1::SetTimeRequest set;
   set.mutable_now()->set_seconds(absl::ToUnixSeconds(t0));
   v1::ClockTime now;
